@@ -15,6 +15,8 @@ export type ConfigErrorCode =
   | 'UNSUPPORTED_PEFT_TYPE'
   /** `task_type` is not one of PEFT's task types (PEFT: "Invalid task type"). */
   | 'INVALID_TASK_TYPE'
+  /** A key that is not a field of the config type, passed to a `create…Config` function. */
+  | 'UNKNOWN_FIELD'
   /** A field has the wrong JSON type (e.g. a string `r`, a float where PEFT needs an int). */
   | 'INVALID_TYPE'
   /** A field has a value PEFT rejects (negative rank, dropout outside [0, 1], …). */

@@ -1,4 +1,62 @@
 /** @packageDocumentation PEFT adapter_config.json for LoRA, IA3 and AdaLoRA. */
 
-/** The file name PEFT writes an adapter's configuration to. */
-export const CONFIG_NAME = 'adapter_config.json';
+export type {
+  AdaLoraConfigInput,
+  CreateConfigOptions,
+  IA3ConfigInput,
+  LoraConfigInput,
+} from './create-config.js';
+export { createAdaLoraConfig, createIA3Config, createLoraConfig } from './create-config.js';
+export {
+  ADALORA_DEFAULTS,
+  CORDA_DEFAULTS,
+  EVA_DEFAULTS,
+  FLOAT_FIELDS,
+  IA3_DEFAULTS,
+  KASA_DEFAULTS,
+  LOFTQ_DEFAULTS,
+  LORA_DEFAULTS,
+  MONTECLORA_DEFAULTS,
+  VELORA_DEFAULTS,
+} from './defaults.js';
+export type { ConfigErrorCode, ConfigErrorOptions } from './errors.js';
+export { ConfigError, isConfigError } from './errors.js';
+export type { ParsedAdapterConfig } from './parse-adapter-config.js';
+export { getUnknownFields, parseAdapterConfig, withNumberKinds } from './parse-adapter-config.js';
+export type { SupportedPeftType, TaskType } from './peft-types.js';
+export {
+  CONFIG_NAME,
+  isSupportedPeftType,
+  isTaskType,
+  KNOWN_PEFT_TYPES,
+  PEFT_VERSION,
+  SUPPORTED_PEFT_TYPES,
+  TASK_TYPES,
+} from './peft-types.js';
+export type { JsonObject, JsonValue, NumberKind, ParsedPythonJson } from './python-json.js';
+export { childPointer, MAX_JSON_DEPTH, parsePythonJson } from './python-json.js';
+export type { DumpPythonJsonOptions } from './python-json-dump.js';
+export { compareCodePoints, dumpPythonJson, pythonFloatRepr } from './python-json-dump.js';
+export { serializeAdapterConfig, toPeftDict } from './serialize-adapter-config.js';
+export type {
+  AdaLoraConfig,
+  AdapterConfig,
+  ArrowConfig,
+  BdLoraConfig,
+  ConfigOf,
+  ConfigWarning,
+  CordaConfig,
+  EvaConfig,
+  IA3Config,
+  KasaConfig,
+  LoftQConfig,
+  LoraConfig,
+  LoraFamilyFields,
+  LoraGAConfig,
+  ModuleSelector,
+  MontecloraConfig,
+  PeftConfigBase,
+  PythonJsonExtras,
+  VeloraConfig,
+} from './types.js';
+export { PYTHON_JSON } from './types.js';
