@@ -90,14 +90,31 @@ const ARRAYS: Partial<Record<Dtype, TypedArrayConstructor>> = {
   U64: BigUint64Array,
 };
 
-function bitsOf(name: Dtype): number {
-  if (name === 'F4') return 4;
-  if (name.startsWith('F6')) return 6;
-  if (name === 'C64' || name.endsWith('64')) return 64;
-  if (name.endsWith('32')) return 32;
-  if (name.endsWith('16')) return 16;
-  return 8;
-}
+/** Bits per element, as in the Rust reference's `Dtype::bitsize`. */
+const BITS: Record<Dtype, number> = {
+  BOOL: 8,
+  F4: 4,
+  F6_E2M3: 6,
+  F6_E3M2: 6,
+  U8: 8,
+  I8: 8,
+  F8_E5M2: 8,
+  F8_E4M3: 8,
+  F8_E8M0: 8,
+  F8_E4M3FNUZ: 8,
+  F8_E5M2FNUZ: 8,
+  I16: 16,
+  U16: 16,
+  F16: 16,
+  BF16: 16,
+  I32: 32,
+  U32: 32,
+  F32: 32,
+  C64: 64,
+  F64: 64,
+  I64: 64,
+  U64: 64,
+};
 
 function kindOf(name: Dtype): DtypeKind {
   if (name === 'BOOL') return 'bool';
@@ -112,7 +129,7 @@ export const DTYPES: Readonly<Record<Dtype, DtypeInfo>> = Object.freeze(
   Object.fromEntries(
     DTYPE_NAMES.map((name, rank) => [
       name,
-      Object.freeze({ name, bits: bitsOf(name), rank, kind: kindOf(name), array: ARRAYS[name] }),
+      Object.freeze({ name, bits: BITS[name], rank, kind: kindOf(name), array: ARRAYS[name] }),
     ]),
   ) as Record<Dtype, DtypeInfo>,
 );
