@@ -1,39 +1,7 @@
+import { REFUSED_OPCODES } from './pickle-opcodes.js';
 import { PickleDict, PickleTuple, type PickleValue, type TorchStorage } from './pickle-values.js';
 import { TorchLoadError } from './torch-error.js';
 import { applyReduce, isKey, persistentStorage, resolveGlobal } from './torch-globals.js';
-
-/** Names of the pickle opcodes this reader refuses, for messages (everything not implemented below). */
-const REFUSED_NAMES: ReadonlyMap<number, string> = new Map(
-  Object.entries({
-    F: 'FLOAT',
-    I: 'INT',
-    L: 'LONG',
-    P: 'PERSID',
-    S: 'STRING',
-    T: 'BINSTRING',
-    U: 'SHORT_BINSTRING',
-    V: 'UNICODE',
-    g: 'GET',
-    i: 'INST',
-    o: 'OBJ',
-    p: 'PUT',
-    B: 'BINBYTES',
-    C: 'SHORT_BINBYTES',
-    '\x81': 'NEWOBJ',
-    '\x82': 'EXT1',
-    '\x83': 'EXT2',
-    '\x84': 'EXT4',
-    '\x8b': 'LONG4',
-    '\x8e': 'BINBYTES8',
-    '\x8f': 'EMPTY_SET',
-    '\x90': 'ADDITEMS',
-    '\x91': 'FROZENSET',
-    '\x92': 'NEWOBJ_EX',
-    '\x96': 'BYTEARRAY8',
-    '\x97': 'NEXT_BUFFER',
-    '\x98': 'READONLY_BUFFER',
-  }).map(([ch, name]) => [ch.charCodeAt(0), name]),
-);
 
 function badPickle(message: string): never {
   throw new TorchLoadError('BAD_PICKLE', message);
@@ -90,6 +58,16 @@ class RestrictedUnpickler {
     const s = this.text(end - this.pos);
     this.pos++;
     return s;
+  }
+
+  /** ` naming 'module.name'` for INST, whose global is inline, so refusals name the hostile callable. */
+  private inlineGlobal(op: number): string {
+    if (op !== 0x69) return '';
+    try {
+      return ` naming '${this.line()}.${this.line()}'`;
+    } catch {
+      return '';
+    }
   }
 
   private base(): number {
@@ -296,8 +274,10 @@ class RestrictedUnpickler {
           s.push(persistentStorage(this.pop(), this.storages));
           break;
         default: {
-          const name = REFUSED_NAMES.get(op);
-          const what = name ? `opcode ${name}` : `unknown opcode 0x${op.toString(16).padStart(2, '0')}`;
+          const name = REFUSED_OPCODES.get(op);
+          const what = name
+            ? `opcode ${name}${this.inlineGlobal(op)}`
+            : `unknown opcode 0x${op.toString(16)}`;
           throw new TorchLoadError(
             'FORBIDDEN_OPCODE',
             `${what} at offset ${at} is not allowed in a checkpoint`,
