@@ -174,7 +174,7 @@ export function parsePythonPattern(pattern: string): ParsedPattern {
     return { t: 'set', negated, items };
   };
 
-  const escape = (): Node => {
+  const parseEscape = (): Node => {
     const c = next();
     if (c === undefined) return fail('bad escape (end of pattern)');
     const assertKinds: Record<string, 'start' | 'end' | 'wordb' | 'nonwordb'> = {
@@ -351,7 +351,7 @@ export function parsePythonPattern(pattern: string): ParsedPattern {
       let node: Node | null;
       if (c === '(') node = parseGroup(depth, wasAtStart && depth === 0);
       else if (c === '[') node = parseSet();
-      else if (c === '\\') node = escape();
+      else if (c === '\\') node = parseEscape();
       else if (c === '.') node = { t: 'any', dotall: flags.s };
       else if (c === '^') node = { t: 'assert', kind: 'bol', multiline: flags.m, ascii: flags.a };
       else if (c === '$') node = { t: 'assert', kind: 'eol', multiline: flags.m, ascii: flags.a };
