@@ -36,9 +36,9 @@ export function bytesSource(bytes: Uint8Array): ByteSource {
   return {
     size: bytes.length,
     [SHARES_MEMORY]: true,
-    read(offset, length) {
+    async read(offset, length) {
       checkRange(offset, length, bytes.length);
-      return Promise.resolve(bytes.subarray(offset, offset + length));
+      return bytes.subarray(offset, offset + length);
     },
   } as ByteSource;
 }

@@ -130,6 +130,71 @@ describe('Python-written files (fixtures/golden) re-serialize byte for byte', ()
   });
 });
 
+/**
+ * A file written by Python (safetensors 0.8.0, torch 2.11.0): one [3, 8] tensor of every dtype torch has
+ * (all but F6_E2M3/F6_E3M2), a scalar named 'é名😀', an empty F16 [2, 0], and two metadata keys:
+ *   save_file(tensors, path, metadata={'format': 'pt', 'ключ': 'значение'})
+ */
+const PYTHON_ALL_DTYPES =
+  'AAYAAAAAAAB7Il9fbWV0YWRhdGFfXyI6eyJmb3JtYXQiOiJwdCIsItC60LvRjtGHIjoi0LfQvdCw0YfQtdC90LjQtSJ9LCJ0' +
+  'LnU2NCI6eyJkdHlwZSI6IlU2NCIsInNoYXBlIjpbMyw4XSwiZGF0YV9vZmZzZXRzIjpbMCwxOTJdfSwidC5pNjQiOnsiZHR5' +
+  'cGUiOiJJNjQiLCJzaGFwZSI6WzMsOF0sImRhdGFfb2Zmc2V0cyI6WzE5MiwzODRdfSwidC5mNjQiOnsiZHR5cGUiOiJGNjQi' +
+  'LCJzaGFwZSI6WzMsOF0sImRhdGFfb2Zmc2V0cyI6WzM4NCw1NzZdfSwidC5jNjQiOnsiZHR5cGUiOiJDNjQiLCJzaGFwZSI6' +
+  'WzMsOF0sImRhdGFfb2Zmc2V0cyI6WzU3Niw3NjhdfSwidC5mMzIiOnsiZHR5cGUiOiJGMzIiLCJzaGFwZSI6WzMsOF0sImRh' +
+  'dGFfb2Zmc2V0cyI6Wzc2OCw4NjRdfSwiw6nlkI3wn5iAIjp7ImR0eXBlIjoiRjMyIiwic2hhcGUiOltdLCJkYXRhX29mZnNl' +
+  'dHMiOls4NjQsODY4XX0sInQudTMyIjp7ImR0eXBlIjoiVTMyIiwic2hhcGUiOlszLDhdLCJkYXRhX29mZnNldHMiOls4Njgs' +
+  'OTY0XX0sInQuaTMyIjp7ImR0eXBlIjoiSTMyIiwic2hhcGUiOlszLDhdLCJkYXRhX29mZnNldHMiOls5NjQsMTA2MF19LCJ0' +
+  'LmJmMTYiOnsiZHR5cGUiOiJCRjE2Iiwic2hhcGUiOlszLDhdLCJkYXRhX29mZnNldHMiOlsxMDYwLDExMDhdfSwidC5mMTYi' +
+  'OnsiZHR5cGUiOiJGMTYiLCJzaGFwZSI6WzMsOF0sImRhdGFfb2Zmc2V0cyI6WzExMDgsMTE1Nl19LCJ6ZXJvIjp7ImR0eXBl' +
+  'IjoiRjE2Iiwic2hhcGUiOlsyLDBdLCJkYXRhX29mZnNldHMiOlsxMTU2LDExNTZdfSwidC51MTYiOnsiZHR5cGUiOiJVMTYi' +
+  'LCJzaGFwZSI6WzMsOF0sImRhdGFfb2Zmc2V0cyI6WzExNTYsMTIwNF19LCJ0LmkxNiI6eyJkdHlwZSI6IkkxNiIsInNoYXBl' +
+  'IjpbMyw4XSwiZGF0YV9vZmZzZXRzIjpbMTIwNCwxMjUyXX0sInQuZjhfZTVtMmZudXoiOnsiZHR5cGUiOiJGOF9FNU0yRk5V' +
+  'WiIsInNoYXBlIjpbMyw4XSwiZGF0YV9vZmZzZXRzIjpbMTI1MiwxMjc2XX0sInQuZjhfZTRtM2ZudXoiOnsiZHR5cGUiOiJG' +
+  'OF9FNE0zRk5VWiIsInNoYXBlIjpbMyw4XSwiZGF0YV9vZmZzZXRzIjpbMTI3NiwxMzAwXX0sInQuZjhfZThtMCI6eyJkdHlw' +
+  'ZSI6IkY4X0U4TTAiLCJzaGFwZSI6WzMsOF0sImRhdGFfb2Zmc2V0cyI6WzEzMDAsMTMyNF19LCJ0LmY4X2U0bTMiOnsiZHR5' +
+  'cGUiOiJGOF9FNE0zIiwic2hhcGUiOlszLDhdLCJkYXRhX29mZnNldHMiOlsxMzI0LDEzNDhdfSwidC5mOF9lNW0yIjp7ImR0' +
+  'eXBlIjoiRjhfRTVNMiIsInNoYXBlIjpbMyw4XSwiZGF0YV9vZmZzZXRzIjpbMTM0OCwxMzcyXX0sInQuaTgiOnsiZHR5cGUi' +
+  'OiJJOCIsInNoYXBlIjpbMyw4XSwiZGF0YV9vZmZzZXRzIjpbMTM3MiwxMzk2XX0sInQudTgiOnsiZHR5cGUiOiJVOCIsInNo' +
+  'YXBlIjpbMyw4XSwiZGF0YV9vZmZzZXRzIjpbMTM5NiwxNDIwXX0sInQuZjQiOnsiZHR5cGUiOiJGNCIsInNoYXBlIjpbMyw4' +
+  'XSwiZGF0YV9vZmZzZXRzIjpbMTQyMCwxNDMyXX0sInQuYm9vbCI6eyJkdHlwZSI6IkJPT0wiLCJzaGFwZSI6WzMsOF0sImRh' +
+  'dGFfb2Zmc2V0cyI6WzE0MzIsMTQ1Nl19fSAgICAgICCi0+fbVD86bMnhuVTkzOnHyVWMOtwOqNHA5mCZDlhq8A4eYPFYjuYj' +
+  'QDcQpw0RjmTX5G4TsymcEJDVAZ7VKlPhnxEZwS2JtNDlM8CErzKEJW44oAZ2Qgi2PFdaSKRe4VSx3UtjPMstLpygoeyqVT9W' +
+  'vmEeoyC78GxCkTOn7oe/viEmKBr1WHsHP8rz61eL8dHS4ZmKWV0Z4G/dIcjogpXemGec+LCYgDIjk/A964s+oEOpn/LrRm4i' +
+  'aDNqsELz9fJXttOWCgefL8yCbyCQtlstv8Bnmok68t9lQLXFt5Bmh2uqUPKY8fyFqg3HEIf64pzt2x0y13z4H1miom+uXgEy' +
+  '0yezKpljCUi64DJIFrnI3b767X3aZHWp+KHLXWILHMdAa0e18C7SUFqvOTzsvxlM+6QlhNPwR4PRRteYwYWYCdU72tKNmPCV' +
+  'c2Iu7e2PG4sB6LRzmHLpYKYc2E+rrF7h8e9UgDRbYfXSK0gQklZvQwFBhS97mAKXkoDN7A68fK5JkiRJkiT5P27btm3bthHA' +
+  '27Zt27ZtH0CSJEmSJEkewAAAAAAAADLAkiRJkiRJ8j9JkiRJkiQnQCVJkiRJkiZAkiRJkiRJJMC3bdu2bdsSwLdt27Zt2ybA' +
+  'AAAAAAAAKkAAAAAAAADwv5IkSZIkSSZAt23btm3bJMAlSZIkSZIcwNu2bdu2bQNAJUmSJEmSIMAAAAAAAADwvwAAAAAAACrA' +
+  'JUmSJEmSJsAlSZIkSZL0PyVJkiRJkjBAAAAAAAAAGMAAAFDBt21bQAAAYMElSUJBt20LwSVJ0sAAAIBBbts2QNu2bUAAAHBB' +
+  'kiQJQG7bjkFu21bBAAAwQW7bZkFu27bAJUkSwJIkiUAlSRLBSZKkv0mSZMFu29ZASZKMwUmSjEEAAABAJUlSwdu2HcFJkiTB' +
+  'SZKkQAAAgEG3bSvBAACgQNu27UAAAKDAkiQpwW7blkCSJInBJUnSwJIkCcAAAABAkiQZwW7btj8AAEBAkiSRwbdt2z9JkgRB' +
+  't20bQG7bNr+3bTtBbtu2v27bNsGSJKnAJUmSvrdt+8AAAGBBJUlSQQAAgMGSJOnA27Ztwbdti0FJkmRBJUmSPkmSJMBJkqS/' +
+  '27aNQJIkWcFJkuTA27YNQdu2jUAlSfJASZLEQLdtK0EAAMA/zF+TEnuuC7x6l3gJ8V8kB7mdiszfl5KXXAv3+nXMZ/KRXwRZ' +
+  'L/4pKm2xyahzuJlOUqrf8sLmGI5EjkxhkIKEKw7aCYJ3dVQ4a/51oSkzdx3TXK2/71DrEPCZPTScBJtwZ+/E1ttegTAnwqCq' +
+  'V5t1k3S3q2RA7Q6GbeFc6pB6Pc8R4QGOSGt6yh9FJzhNjLRkCXzw7oZj5Z/yTcuENEo/PWL2fpRR++JAUcyhpO1qjY6tI9P5' +
+  '1U+9zCQTcQvNCEqwuAp76mRSbaB4ZYkNuzKLPEIrtbLJxkA1RtJZr/Xlnm6olWJlA79RRUbpeKH8gbS4E0gMu6h7eCBku3d9' +
+  'XWYCh8eTj2Z0FNkzvNapwcX3sxWCJovkPXY18eOXaJYPqXMqe2rAAqvNfxnmw6R3JhhO/vvFv++jiegrR8frZFIIp9AFl4rW' +
+  'FVn18w0dYKwFsJpnWXcfeqW0IKEQX04qN3I4H7gUM3GvSdtggbPtWKs6M/D/Tbt6nsLa8TFZq3doNpPWflCO70NXtUR/mVnH' +
+  'FBtpAyft6vcCcnE4tn0qazBbA+M4Q88ei8bLNM5/e2tnuT9RaEjlGmWH1c101TdAhbfS5VU7Bszmtv+H7lWH/AEP6qvTtzJs' +
+  'HxnkHKgBXv6TbHBPmJ8UESRbEyBeVHD7O16GSyf0jwpJ4elZ/VNWLx4Yts6ICnHHm9HxVs7LxD3awkqAQeFA7NOIR+KWPRnl' +
+  'KZavXbM/LO8UOeHI7CsSkkcsK6lLwwN7AQEAAQAAAAEAAAEBAAEBAQABAAABAAEB';
+
+describe('a Python-written file with every dtype torch supports', () => {
+  const original = new Uint8Array(Buffer.from(PYTHON_ALL_DTYPES, 'base64'));
+
+  it('parses, and re-serializes byte for byte', async () => {
+    const { metadata, tensors } = await readSafetensors(original);
+    expect(metadata).toEqual({ format: 'pt', ключ: 'значение' });
+    expect(new Set([...tensors.values()].map((t) => t.dtype))).toEqual(
+      new Set(DTYPE_NAMES.filter((d) => d !== 'F6_E2M3' && d !== 'F6_E3M2')),
+    );
+    expect(tensors.get('t.f4')?.shape).toEqual([3, 8]);
+    expect(tensors.get('t.f4')?.data.length).toBe(12);
+    expect(tensors.get('é名😀')?.shape).toEqual([]);
+    expect(Buffer.compare(serializeSafetensors(tensors, metadata), original)).toBe(0);
+  });
+});
+
 describe('write-side validation', () => {
   const ok: TensorInput = { dtype: 'F32', shape: [2], data: f32(1, 2) };
 
