@@ -1,5 +1,6 @@
 import { type Dtype, isDtype } from './dtype.js';
 import { SafetensorsError, type SafetensorsErrorCode, show } from './errors.js';
+import { JsonScanner } from './json-scanner.js';
 
 /** A u64 from the header: a number when it is at most 2^53 - 1, else an exact bigint. @internal */
 export type U64 = number | bigint;
@@ -19,8 +20,6 @@ export interface RawHeader {
   tensors: RawTensorEntry[];
 }
 
-/** serde_json's nesting limit: deeper JSON is rejected rather than risking the stack. */
-const MAX_DEPTH = 128;
 const U64_LIMIT = 1n << 64n;
 
 /**
@@ -38,11 +37,7 @@ export function defineEntry(target: Record<string, string>, key: string, value: 
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-class HeaderParser {
-  private pos = 0;
-
-  constructor(private readonly text: string) {}
-
+class HeaderParser extends JsonScanner {
   parse(): RawHeader {
     this.ws();
     if (this.peek() !== 0x7b) this.fail(`the header must be a JSON object; it starts with ${this.near()}`);
@@ -197,167 +192,4 @@ class HeaderParser {
     this.pos = end;
     return value;
   }
-
-  /** Runs `member` for each `"key": value` of an object whose `{` was consumed, through the closing `}`. */
-  private members(member: () => void): void {
-    this.ws();
-    if (this.peek() === 0x7d) {
-      this.pos++;
-      return;
-    }
-    for (;;) {
-      member();
-      this.ws();
-      const c = this.peek();
-      this.pos++;
-      if (c === 0x7d) return;
-      if (c !== 0x2c) this.fail(`expected ',' or '}'`, this.pos - 1);
-      this.ws();
-    }
-  }
-
-  private key(): string {
-    this.ws();
-    if (this.peek() !== 0x22) this.fail(`expected a string key, found ${this.near()}`);
-    const key = this.string();
-    this.ws();
-    if (this.peek() !== 0x3a) this.fail(`expected ':' after the key ${show(key)}`);
-    this.pos++;
-    this.ws();
-    return key;
-  }
-
-  private string(): string {
-    const text = this.text;
-    let i = this.pos + 1;
-    let out = '';
-    let chunk = i;
-    for (;;) {
-      if (i >= text.length) this.fail('unterminated string', this.pos);
-      const c = text.charCodeAt(i);
-      if (c === 0x22) break;
-      if (c < 0x20) this.fail(`control character U+${c.toString(16).padStart(4, '0')} in a string`, i);
-      if (c !== 0x5c) {
-        i++;
-        continue;
-      }
-      out += text.slice(chunk, i);
-      const e = text.charCodeAt(i + 1);
-      i += 2;
-      if (e === 0x75) {
-        const unit = this.hex4(i);
-        i += 4;
-        if (unit >= 0xdc00 && unit <= 0xdfff) this.fail('lone trailing surrogate in a \\u escape', i - 6);
-        if (unit >= 0xd800 && unit <= 0xdbff) {
-          const low = text.charCodeAt(i) === 0x5c && text.charCodeAt(i + 1) === 0x75 ? this.hex4(i + 2) : -1;
-          if (low < 0xdc00 || low > 0xdfff) this.fail('lone leading surrogate in a \\u escape', i - 6);
-          out += String.fromCharCode(unit, low);
-          i += 6;
-        } else out += String.fromCharCode(unit);
-      } else {
-        const simple = ESCAPES[e];
-        if (simple === undefined) this.fail('invalid escape in a string', i - 2);
-        out += simple;
-      }
-      chunk = i;
-    }
-    out += text.slice(chunk, i);
-    this.pos = i + 1;
-    return out;
-  }
-
-  private hex4(at: number): number {
-    const digits = this.text.slice(at, at + 4);
-    if (!/^[0-9a-fA-F]{4}$/.test(digits)) this.fail('invalid \\u escape', at - 2);
-    return Number.parseInt(digits, 16);
-  }
-
-  /** Skips any JSON value (an ignored field), checking its syntax and nesting. */
-  private skipValue(depth: number): void {
-    if (depth > MAX_DEPTH) this.fail(`JSON nested deeper than ${MAX_DEPTH} levels`);
-    const c = this.peek();
-    if (c === 0x22) this.string();
-    else if (c === 0x7b) {
-      this.pos++;
-      this.members(() => {
-        this.key();
-        this.skipValue(depth + 1);
-      });
-    } else if (c === 0x5b) {
-      this.pos++;
-      this.ws();
-      if (this.peek() === 0x5d) {
-        this.pos++;
-        return;
-      }
-      for (;;) {
-        this.ws();
-        this.skipValue(depth + 1);
-        this.ws();
-        const d = this.peek();
-        this.pos++;
-        if (d === 0x5d) return;
-        if (d !== 0x2c) this.fail(`expected ',' or ']'`, this.pos - 1);
-      }
-    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) this.pos = this.numberEnd();
-    else if (!this.literal('true') && !this.literal('false') && !this.literal('null')) {
-      this.fail(`expected a JSON value, found ${this.near()}`);
-    }
-  }
-
-  /** End of the JSON number starting at `pos`; fails unless it matches the JSON number grammar. */
-  private numberEnd(): number {
-    NUMBER.lastIndex = this.pos;
-    const match = NUMBER.exec(this.text);
-    if (match === null) this.fail(`invalid number ${this.near()}`);
-    const end = this.pos + match[0].length;
-    const next = this.text.charCodeAt(end);
-    if ((next >= 0x30 && next <= 0x39) || next === 0x2e || next === 0x65 || next === 0x45) {
-      this.fail(`invalid number ${this.near()}`);
-    }
-    return end;
-  }
-
-  private literal(word: string): boolean {
-    if (!this.text.startsWith(word, this.pos)) return false;
-    this.pos += word.length;
-    return true;
-  }
-
-  private ws(): void {
-    const text = this.text;
-    let i = this.pos;
-    for (;;) {
-      const c = text.charCodeAt(i);
-      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
-      i++;
-    }
-    this.pos = i;
-  }
-
-  /** Code unit at `pos`, or -1 at the end (NaN-free, so comparisons stay simple). */
-  private peek(): number {
-    return this.pos < this.text.length ? this.text.charCodeAt(this.pos) : -1;
-  }
-
-  private near(at = this.pos): string {
-    return at >= this.text.length ? 'the end of the header' : show(this.text.slice(at, at + 20), 24);
-  }
-
-  private fail(why: string, at = this.pos): never {
-    throw new SafetensorsError('INVALID_JSON', `invalid JSON in the header at position ${at}: ${why}`);
-  }
 }
-
-const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
-
-const ESCAPES: Record<number, string> = {
-  34: '"',
-  92: '\\',
-  47: '/',
-  98: '\b',
-  102: '\f',
-  110: '\n',
-  114: '\r',
-  116: '\t',
-};
