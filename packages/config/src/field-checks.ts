@@ -64,14 +64,14 @@ export const number: Check<number> = check('a number', (v, p) => {
 });
 
 /**
- * A Python int: an integral number not written as a float (`8`, not `8.0`), at least `min`.
+ * A Python int: an integral number not written as a float (`8`, not `8.0`) within ±2^53, at least `min`.
  *
  * @param min - smallest allowed value (a smaller one is `INVALID_VALUE`)
  */
 export function int(min = Number.NEGATIVE_INFINITY): Check<number> {
   const expected = min === Number.NEGATIVE_INFINITY ? 'an integer' : `an integer >= ${min}`;
   return check(expected, (v, p, ctx) => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || ctx.kinds.get(p) === 'float') {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || ctx.kinds.get(p) === 'float') {
       throw fieldError('INVALID_TYPE', p, v, `must be ${expected}`);
     }
     if (v < min) throw fieldError('INVALID_VALUE', p, v, `must be ${expected}`);

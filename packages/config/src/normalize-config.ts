@@ -14,9 +14,12 @@ import { type AdapterConfig, type ConfigWarning, PYTHON_JSON } from './types.js'
 /** Whether the dict comes from a file (lenient where PEFT's loader is) or from a `create…Config` call. */
 export type NormalizeMode = 'file' | 'create';
 
-/** The spelling a number at `pointer` has unless a config records otherwise. */
-export function defaultNumberKind(pointer: string): NumberKind {
-  return FLOAT_FIELDS.has(pointer) ? 'float' : 'int';
+/**
+ * The spelling an integral number has unless a config records otherwise: float in PEFT's float fields, and for
+ * values beyond 2^53 (a JS number that large cannot be an exact Python int; exact big ints are `bigint`s).
+ */
+export function defaultNumberKind(pointer: string, value: number): NumberKind {
+  return FLOAT_FIELDS.has(pointer) || !Number.isSafeInteger(value) ? 'float' : 'int';
 }
 
 const FIELDS: Record<SupportedPeftType, Record<string, unknown>> = {
@@ -128,9 +131,8 @@ export function normalizeConfig(
   const numberKinds: Record<string, NumberKind> = {};
   const written = { ...config, ...unknownFields };
   for (const [pointer, kind] of kinds) {
-    if (kind !== defaultNumberKind(pointer) && typeof resolvePointer(written, pointer) === 'number') {
-      numberKinds[pointer] = kind;
-    }
+    const value = resolvePointer(written, pointer);
+    if (typeof value === 'number' && kind !== defaultNumberKind(pointer, value)) numberKinds[pointer] = kind;
   }
   if (unknownKeys.length > 0 || Object.keys(numberKinds).length > 0) {
     config[PYTHON_JSON as unknown as string] = { unknownFields, numberKinds };

@@ -50,5 +50,7 @@ export function toPeftDict(config: AdapterConfig): JsonObject {
 export function serializeAdapterConfig(config: AdapterConfig): string {
   const dict = toPeftDict(config);
   const kinds = normalizeObject(config, 'file').config[PYTHON_JSON]?.numberKinds ?? {};
-  return dumpPythonJson(dict, { numberKind: (pointer) => kinds[pointer] ?? defaultNumberKind(pointer) });
+  return dumpPythonJson(dict, {
+    numberKind: (pointer, value) => kinds[pointer] ?? defaultNumberKind(pointer, value),
+  });
 }
