@@ -5,21 +5,19 @@
  * @internal
  */
 import { ConfigError, show } from './errors.js';
+import {
+  type ClassName,
+  type Cursor,
+  DIGIT,
+  type Flags,
+  OCT,
+  readCommonEscape,
+  readOctal,
+  readSet,
+  type SetItem,
+} from './python-regex-set.js';
 
-/** Inline flags that change how the pattern is parsed or matched. */
-export interface Flags {
-  i: boolean;
-  s: boolean;
-  m: boolean;
-  x: boolean;
-  a: boolean;
-}
-
-/** Python's shorthand classes. */
-export type ClassName = 'd' | 'D' | 'w' | 'W' | 's' | 'S';
-
-/** A member of a character set. */
-export type SetItem = { t: 'range'; lo: number; hi: number } | { t: 'class'; cls: ClassName; ascii: boolean };
+export type { ClassName, Flags, SetItem } from './python-regex-set.js';
 
 /** A node of the pattern. */
 export type Node =
@@ -49,11 +47,7 @@ export interface ParsedPattern {
   groupCount: number;
 }
 
-const OCT = /^[0-7]$/;
-const DIGIT = /^[0-9]$/;
-const HEX = /^[0-9a-fA-F]$/;
 const WHITESPACE = new Set([' ', '\t', '\n', '\r', '\v', '\f']);
-const SIMPLE_ESCAPES: Record<string, number> = { a: 7, f: 12, n: 10, r: 13, t: 9, v: 11, '\\': 92 };
 /** Python's MAXREPEAT: the largest repeat count `re` accepts. */
 const MAX_REPEAT = 4294967295;
 
@@ -102,77 +96,10 @@ export function parsePythonPattern(pattern: string): ParsedPattern {
     }
   };
 
-  const hexEscape = (n: number, letter: string): number => {
-    let hex = '';
-    while (hex.length < n && HEX.test(peek() ?? '')) hex += next();
-    if (hex.length !== n) fail(`incomplete escape \\${letter}${hex}`);
-    const value = Number.parseInt(hex, 16);
-    if (value > 0x10ffff) fail(`bad escape \\${letter}${hex}`);
-    return value;
-  };
-
-  /** Escapes common to sets and the rest; returns undefined for letters handled by the caller. */
-  const commonEscape = (c: string): number | { t: 'class'; cls: ClassName; ascii: boolean } | undefined => {
-    if ('dDwWsS'.includes(c)) return { t: 'class', cls: c as ClassName, ascii: flags.a };
-    if (Object.hasOwn(SIMPLE_ESCAPES, c)) return SIMPLE_ESCAPES[c];
-    if (c === 'x') return hexEscape(2, 'x');
-    if (c === 'u') return hexEscape(4, 'u');
-    if (c === 'U') return hexEscape(8, 'U');
-    if (c === 'N')
-      return fail('named Unicode escapes (\\N{...}) are not supported by peftjs', 'UNSUPPORTED_REGEX');
-    return undefined;
-  };
-
-  const octal = (first: string): number => {
-    let digits = first;
-    while (digits.length < 3 && OCT.test(peek() ?? '')) digits += next();
-    const value = Number.parseInt(digits, 8);
-    if (value > 0o377) fail(`octal escape value \\${digits} outside of range 0-0o377`);
-    return value;
-  };
-
-  const setEscape = (): SetItem => {
-    const c = next();
-    if (c === undefined) return fail('bad escape (end of pattern)');
-    if (c === 'b') return { t: 'range', lo: 8, hi: 8 };
-    const common = commonEscape(c);
-    if (typeof common === 'number') return { t: 'range', lo: common, hi: common };
-    if (common !== undefined) return common;
-    if (OCT.test(c)) {
-      const v = octal(c);
-      return { t: 'range', lo: v, hi: v };
-    }
-    if (DIGIT.test(c) || /^[A-Za-z]$/.test(c)) fail(`bad escape \\${c}`);
-    return { t: 'range', lo: cp(c), hi: cp(c) };
-  };
-
-  const parseSet = (): Node => {
-    const negated = eat('^');
-    const items: SetItem[] = [];
-    for (;;) {
-      const c = next();
-      if (c === undefined) return fail('unterminated character set');
-      if (c === ']' && items.length > 0) break;
-      const first: SetItem = c === '\\' ? setEscape() : { t: 'range', lo: cp(c), hi: cp(c) };
-      if (!eat('-')) {
-        items.push(first);
-        continue;
-      }
-      const c2 = next();
-      if (c2 === undefined) return fail('unterminated character set');
-      if (c2 === ']') {
-        items.push(first, { t: 'range', lo: 45, hi: 45 });
-        break;
-      }
-      const second: SetItem = c2 === '\\' ? setEscape() : { t: 'range', lo: cp(c2), hi: cp(c2) };
-      if (first.t !== 'range' || second.t !== 'range' || first.lo !== first.hi || second.lo !== second.hi) {
-        return fail('bad character range');
-      }
-      if (second.lo < first.lo) fail('bad character range');
-      items.push({ t: 'range', lo: first.lo, hi: second.lo });
-    }
-    return { t: 'set', negated, items };
-  };
+  const cursor: Cursor = { peek, next, eat, fail, flags };
+  const commonEscape = (c: string) => readCommonEscape(cursor, c);
+  const octal = (first: string) => readOctal(cursor, first);
+  const parseSet = (): Node => readSet(cursor);
 
   const parseEscape = (): Node => {
     const c = next();
