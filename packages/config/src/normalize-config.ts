@@ -124,7 +124,7 @@ export function normalizeConfig(
 
   if (peftType === 'IA3') checkIA3(config);
   else {
-    convertDataclassConfigs(config);
+    convertDataclassConfigs(config, (w) => warnings.push(w));
     checkLoraFamily(config, peftType, mode, (w) => warnings.push(w));
   }
 
@@ -140,8 +140,11 @@ export function normalizeConfig(
   return { config: config as unknown as AdapterConfig, warnings };
 }
 
-/** PEFT rebuilds these from their dicts (`VeloraConfig(**d)` …): defaults fill gaps, unknown keys fail. */
-function convertDataclassConfigs(config: Record<string, unknown>): void {
+/**
+ * PEFT rebuilds these from their dicts (`VeloraConfig(**d)` …), so missing keys take defaults. Keys PEFT 0.21 does
+ * not know (a newer PEFT's) make PEFT fail; peftjs keeps them with a warning, as it does for top-level keys.
+ */
+function convertDataclassConfigs(config: Record<string, unknown>, warn: (w: ConfigWarning) => void): void {
   const nested: [string, object][] = [
     ['velora_config', VELORA_DEFAULTS],
     ['kasa_config', KASA_DEFAULTS],
@@ -150,14 +153,17 @@ function convertDataclassConfigs(config: Record<string, unknown>): void {
   for (const [field, defaults] of nested) {
     const value = config[field] as Record<string, unknown> | null;
     if (value === null) continue;
-    const extra = Object.keys(value).filter((k) => !Object.hasOwn(defaults, k));
+    const extra = Object.keys(value)
+      .filter((k) => !Object.hasOwn(defaults, k))
+      .sort();
     if (extra.length > 0) {
-      throw fieldError(
-        'INVALID_VALUE',
-        `/${field}`,
-        value,
-        `has keys PEFT 0.21 does not know (${extra.join(', ')})`,
-      );
+      warn({
+        code: 'UNKNOWN_NESTED_FIELDS',
+        message:
+          `\`${field}\` has keys PEFT 0.21's ${field} does not know (${extra.join(', ')}; written by a newer PEFT?). ` +
+          'peftjs keeps them and writes them back on save; PEFT 0.21 fails to load such a file.',
+        fields: extra.map((k) => `${field}.${k}`),
+      });
     }
     config[field] = { ...defaults, ...value };
   }

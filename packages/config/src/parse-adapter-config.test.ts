@@ -88,7 +88,6 @@ describe('parseAdapterConfig errors', () => {
       'INVALID_VALUE',
       'velora_config.init_type',
     ],
-    ['an unknown velora key', lora({ velora_config: { future: 1 } }), 'INVALID_VALUE', 'velora_config'],
     ['a negative kasa beta', lora({ kasa_config: { beta: -1 } }), 'INVALID_VALUE', 'kasa_config.beta'],
     [
       'layer_replication of triples',
@@ -193,6 +192,18 @@ describe('parseAdapterConfig warnings and leniency', () => {
     const out = serializeAdapterConfig(config);
     expect(out).toContain('"zeta": {\n    "a": [\n      2,\n      3.5\n    ],\n    "b": 1.0\n  }');
     expect(out).toContain('"alpha_new": "x"');
+  });
+
+  it('keeps unknown keys of the nested configs PEFT rebuilds (velora, kasa, monteclora), filling defaults', () => {
+    const { config, warnings } = parseAdapterConfig(
+      '{"peft_type": "LORA", "velora_config": {"future": 1.0, "scale": 2}}',
+    );
+    expect(warnings).toEqual([
+      expect.objectContaining({ code: 'UNKNOWN_NESTED_FIELDS', fields: ['velora_config.future'] }),
+    ]);
+    expect(serializeAdapterConfig(config)).toContain(
+      '"velora_config": {\n    "future": 1.0,\n    "init_type": "batch_average",\n    "num_groups": 64,\n    "scale": 2\n  }',
+    );
   });
 
   it('loads AdaLoRA with total_step null (PEFT < 0.15 files) with a warning and writes null back', () => {
