@@ -9,6 +9,7 @@ import { type CheckContext, copyJson, defineOwn, fieldError } from './field-chec
 import { KNOWN_PEFT_TYPES, SUPPORTED_PEFT_TYPES, type SupportedPeftType } from './peft-types.js';
 import { checkIA3, checkLoraFamily } from './post-init.js';
 import { childPointer, type JsonObject, type NumberKind } from './python-json.js';
+import { compareCodePoints } from './python-json-dump.js';
 import { type AdapterConfig, type ConfigWarning, PYTHON_JSON } from './types.js';
 
 /** Whether the dict comes from a file (lenient where PEFT's loader is) or from a `create…Config` call. */
@@ -111,7 +112,7 @@ export function normalizeConfig(
   config.peft_type = peftType;
   config.peft_version ??= defaultsOf(peftType).peft_version; // PEFT fills in the version that loads the file
 
-  const unknownKeys = Object.keys(unknownFields).sort();
+  const unknownKeys = Object.keys(unknownFields).sort(compareCodePoints); // Python's sorted()
   if (unknownKeys.length > 0) {
     warnings.push({
       code: 'UNKNOWN_FIELDS',
