@@ -48,7 +48,11 @@ writeFileSync(
 );
 writeFileSync(
   join(dir, 'tsconfig.json'),
-  json({ extends: '../../tsconfig.base.json', compilerOptions: { noEmit: true }, include: ['src', 'test'] }),
+  json({
+    extends: '../../tsconfig.base.json',
+    compilerOptions: { noEmit: true },
+    include: ['src', 'test', 'bench'],
+  }),
 );
 writeFileSync(
   join(dir, 'tsconfig.build.json'),
@@ -56,7 +60,7 @@ writeFileSync(
     extends: '../../tsconfig.base.json',
     compilerOptions: { rootDir: 'src', outDir: 'dist', customConditions: [], noEmit: false },
     include: ['src'],
-    exclude: ['src/**/*.test.ts', 'src/**/*.bench.ts'],
+    exclude: ['src/**/*.test.ts', 'src/**/*.test.*.ts', 'src/**/*.bench.ts'],
   }),
 );
 writeFileSync(join(dir, 'vitest.config.ts'), "export { default } from '../../vitest.shared.js';\n");

@@ -38,7 +38,28 @@ export type SafetensorsErrorCode =
   /** The requested conversion does not exist for this dtype (e.g. complex C64 to Float32Array). */
   | 'UNSUPPORTED_DTYPE'
   /** Reading or writing the underlying file or Blob failed, or the reader was closed. */
-  | 'IO_ERROR';
+  | 'IO_ERROR'
+  // Codes of the PyTorch checkpoint (`.bin`) reader:
+  /** The archive is not a well-formed ZIP (bad signature, offset or length past the end, bad checksum). */
+  | 'BAD_ZIP'
+  /** A valid ZIP feature that torch never writes (compression, encryption, multi-disk archives). */
+  | 'UNSUPPORTED_ZIP'
+  /** The pickle stream is malformed (truncated, stack underflow, bad memo reference, wrong argument shape). */
+  | 'BAD_PICKLE'
+  /** The pickle names a global outside the allow-list, or calls an allowed global that is not callable. */
+  | 'FORBIDDEN_GLOBAL'
+  /** The pickle uses an opcode outside the allow-list (INST, OBJ, NEWOBJ, EXT*, unknown bytes, ...). */
+  | 'FORBIDDEN_OPCODE'
+  /** A persistent id names a storage whose `data/<key>` record is not in the archive. */
+  | 'MISSING_STORAGE'
+  /** A storage record's length does not match its declared element count. */
+  | 'BAD_STORAGE'
+  /** A tensor's offset, size or stride does not fit inside its storage, or is not a valid shape. */
+  | 'BAD_TENSOR'
+  /** The unpickled object is not a dict of tensors (nor a dict holding one). */
+  | 'BAD_CHECKPOINT'
+  /** Rebuilding the tensors would produce more bytes than the configured limit. */
+  | 'LIMIT_EXCEEDED';
 
 /** Options of {@link SafetensorsError}: the underlying error, if any. */
 export interface SafetensorsErrorOptions {

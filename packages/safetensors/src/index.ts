@@ -53,3 +53,10 @@ export {
 } from './serialize-stream.js';
 export { elementCountOf, type TensorBytes, toFloat32 } from './to-float32.js';
 export { toTypedArray } from './to-typed-array.js';
+export {
+  type ReadTorchCheckpointOptions,
+  readTorchCheckpoint,
+  type TorchTensor,
+} from './torch/read-torch-checkpoint.js';
+export type { TorchDtype } from './torch/torch-dtypes.js';
+export { torchTensorToFloat32 } from './torch/torch-tensor-to-float32.js';
