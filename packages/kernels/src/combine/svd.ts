@@ -1,0 +1,473 @@
+import { CombineError } from './combine-error.js';
+import { hypot, transpose } from './linalg.js';
+
+/** Options of {@link svd}. */
+export interface SvdOptions {
+  /** Full `U (m×m)` and `Vh (n×n)` (torch's default) or reduced `U (m×k)`, `Vh (k×n)`. @defaultValue true */
+  fullMatrices?: boolean;
+}
+
+/** The result of {@link svd}: `matrix = U · diag(S) · Vh`, all row-major Float64. */
+export interface SvdResult {
+  /** Left singular vectors as columns: `m × uCols` (uCols = m if full, else k). */
+  readonly U: Float64Array;
+  /** Singular values, descending, length `k = min(m, n)`. */
+  readonly S: Float64Array;
+  /** Right singular vectors as rows: `vhRows × n` (vhRows = n if full, else k). */
+  readonly Vh: Float64Array;
+  /** Columns of `U`. */
+  readonly uCols: number;
+  /** Rows of `Vh`. */
+  readonly vhRows: number;
+}
+
+/**
+ * Singular vectors stored as rows (`left`: count × m, `right`: count × n), the layout the kernels work in.
+ * @internal
+ */
+export interface SvdRows {
+  readonly left: Float64Array;
+  readonly leftCount: number;
+  readonly s: Float64Array;
+  readonly right: Float64Array;
+  readonly rightCount: number;
+}
+
+const EPS = 2 ** -52;
+const TINY = 2 ** -966;
+
+/**
+ * Singular value decomposition in Float64 (Householder bidiagonalisation, then implicit-shift QR on the
+ * bidiagonal), singular values descending, like `torch.linalg.svd`.
+ *
+ * Signs: each singular pair is oriented so that the largest-magnitude entry of its left vector (the first one on
+ * a tie) is positive; vectors that complete a full basis get the same rule on their own entries. LAPACK (what
+ * torch calls) fixes signs as a by-product of its iterations instead, so a column of torch's `U` may be the
+ * negative of ours (together with the matching row of `Vh`); products such as `U·diag(S)·Vh` agree.
+ *
+ * @param matrix - `m × n` values, row-major
+ * @param m - rows
+ * @param n - columns
+ * @param options - `fullMatrices`
+ * @returns U, S, Vh
+ * @throws {CombineError} `SHAPE_MISMATCH` when `matrix.length !== m·n`; `SVD_NOT_CONVERGED` for non-finite input
+ * @example
+ * ```ts
+ * const { U, S, Vh } = svd(Float64Array.of(3, 0, 0, 4), 2, 2); // S = [4, 3]
+ * ```
+ */
+export function svd(matrix: ArrayLike<number>, m: number, n: number, options: SvdOptions = {}): SvdResult {
+  const full = options.fullMatrices ?? true;
+  const rows = svdRows(matrix, m, n, full);
+  const k = Math.min(m, n);
+  return {
+    U: transpose(rows.left, rows.leftCount, m),
+    S: rows.s.slice(0, k),
+    Vh: rows.right,
+    uCols: rows.leftCount,
+    vhRows: rows.rightCount,
+  };
+}
+
+/**
+ * {@link svd} with both sets of singular vectors as rows (left: `leftCount × m`, right: `rightCount × n`).
+ *
+ * @internal
+ */
+export function svdRows(matrix: ArrayLike<number>, m: number, n: number, full: boolean): SvdRows {
+  if (!Number.isInteger(m) || !Number.isInteger(n) || m < 0 || n < 0 || matrix.length !== m * n) {
+    throw new CombineError(
+      'SHAPE_MISMATCH',
+      `svd: matrix has ${matrix.length} values, which is not ${m} × ${n}`,
+      { value: [m, n] },
+    );
+  }
+  for (let i = 0; i < matrix.length; i++) {
+    if (!Number.isFinite(matrix[i] as number)) {
+      throw new CombineError(
+        'SVD_NOT_CONVERGED',
+        'svd: The algorithm failed to converge because the input matrix contained non-finite values.',
+        { value: matrix[i] },
+      );
+    }
+  }
+  const k = Math.min(m, n);
+  if (m >= n) {
+    const t = tallSvd(Float64Array.from(matrix), m, n, full);
+    normalizeSigns(t.ut, m, t.vt, n, k, t.ut.length / (m || 1));
+    return { left: t.ut, leftCount: m === 0 ? 0 : t.ut.length / m, s: t.s, right: t.vt, rightCount: n };
+  }
+  const t = tallSvd(transpose(Float64Array.from(matrix), m, n), n, m, full);
+  // For Aᵀ = U' S V'ᵀ: A's left vectors are the rows of vt', its right vectors the rows of ut'.
+  normalizeSigns(t.vt, m, t.ut, n, k, m);
+  return { left: t.vt, leftCount: m, s: t.s, right: t.ut, rightCount: t.ut.length / n };
+}
+
+/** Flips pairs so the largest |entry| of each left vector is positive; extra left/right rows on their own. */
+function normalizeSigns(
+  left: Float64Array,
+  m: number,
+  right: Float64Array,
+  n: number,
+  k: number,
+  leftCount: number,
+): void {
+  const rightCount = n === 0 ? 0 : right.length / n;
+  for (let j = 0; j < Math.max(leftCount, rightCount); j++) {
+    if (j < k) {
+      if (pivotSign(left, j * m, m) < 0) {
+        negate(left, j * m, m);
+        negate(right, j * n, n);
+      }
+    } else {
+      if (j < leftCount && pivotSign(left, j * m, m) < 0) negate(left, j * m, m);
+      if (j < rightCount && pivotSign(right, j * n, n) < 0) negate(right, j * n, n);
+    }
+  }
+}
+
+function pivotSign(x: Float64Array, offset: number, len: number): number {
+  let best = 0;
+  let value = 0;
+  for (let i = 0; i < len; i++) {
+    const v = x[offset + i] as number;
+    if (Math.abs(v) > best) {
+      best = Math.abs(v);
+      value = v;
+    }
+  }
+  return value < 0 ? -1 : 1;
+}
+
+function negate(x: Float64Array, offset: number, len: number): void {
+  for (let i = 0; i < len; i++) x[offset + i] = -(x[offset + i] as number);
+}
+
+/** x[j] ← cs·x[j] + sn·x[k]; x[k] ← −sn·x[j] + cs·x[k], on rows j and k of a row-major matrix. */
+function rotateRows(x: Float64Array, len: number, j: number, k: number, cs: number, sn: number): void {
+  const oj = j * len;
+  const ok = k * len;
+  for (let t = 0; t < len; t++) {
+    const a = x[oj + t] as number;
+    const b = x[ok + t] as number;
+    x[oj + t] = cs * a + sn * b;
+    x[ok + t] = cs * b - sn * a;
+  }
+}
+
+function swapRows(x: Float64Array, len: number, j: number, k: number): void {
+  const oj = j * len;
+  const ok = k * len;
+  for (let t = 0; t < len; t++) {
+    const a = x[oj + t] as number;
+    x[oj + t] = x[ok + t] as number;
+    x[ok + t] = a;
+  }
+}
+
+/** Below this magnitude a reflector is computed on a copy scaled by 2^600 (exact), as LAPACK's dlarfg rescales. */
+const SAFE_MIN = 2 ** -900;
+const RESCALE = 2 ** 600;
+
+/** Householder vector for x = (alpha, rest): returns [beta, tau]; scales `rest` into v (v₀ = 1) in place. */
+function reflector(
+  a: Float64Array,
+  alphaAt: number,
+  restAt: number,
+  stride: number,
+  count: number,
+): [number, number] {
+  let alpha = a[alphaAt] as number;
+  let scale = 0;
+  for (let i = 0; i < count; i++) scale = Math.max(scale, Math.abs(a[restAt + i * stride] as number));
+  if (scale === 0) return [alpha, 0];
+  // Subnormal inputs lose precision in the divisions below and break orthogonality: scale them up first.
+  let factor = 1;
+  if (Math.max(scale, Math.abs(alpha)) < SAFE_MIN) {
+    factor = RESCALE;
+    alpha *= factor;
+    scale *= factor;
+    for (let i = 0; i < count; i++) a[restAt + i * stride] = (a[restAt + i * stride] as number) * factor;
+  }
+  let sum = 0;
+  for (let i = 0; i < count; i++) {
+    const v = (a[restAt + i * stride] as number) / scale;
+    sum += v * v;
+  }
+  const xnorm = scale * Math.sqrt(sum);
+  const beta = -(alpha >= 0 ? 1 : -1) * hypot(alpha, xnorm);
+  const tau = (beta - alpha) / beta;
+  const denominator = alpha - beta;
+  for (let i = 0; i < count; i++) a[restAt + i * stride] = (a[restAt + i * stride] as number) / denominator;
+  return [beta / factor, tau];
+}
+
+interface TallSvd {
+  ut: Float64Array;
+  s: Float64Array;
+  vt: Float64Array;
+}
+
+/** SVD of a tall `m × n` (m ≥ n) row-major matrix, destroyed in the process. */
+function tallSvd(a: Float64Array, m: number, n: number, full: boolean): TallSvd {
+  const p = full ? m : n;
+  const s = new Float64Array(n);
+  const e = new Float64Array(n);
+  const tauQ = new Float64Array(n);
+  const tauP = new Float64Array(n);
+  const w = new Float64Array(Math.max(m, n));
+  for (let k = 0; k < n; k++) {
+    // Column reflector: zero a[k+1.., k].
+    const [beta, tau] = reflector(a, k * n + k, (k + 1) * n + k, n, m - k - 1);
+    s[k] = beta;
+    tauQ[k] = tau;
+    if (tau !== 0 && k + 1 < n) {
+      for (let j = k + 1; j < n; j++) w[j] = a[k * n + j] as number;
+      for (let i = k + 1; i < m; i++) {
+        const vi = a[i * n + k] as number;
+        if (vi === 0) continue;
+        for (let j = k + 1; j < n; j++) w[j] = (w[j] as number) + vi * (a[i * n + j] as number);
+      }
+      for (let j = k + 1; j < n; j++) a[k * n + j] = (a[k * n + j] as number) - tau * (w[j] as number);
+      for (let i = k + 1; i < m; i++) {
+        const f = tau * (a[i * n + k] as number);
+        if (f === 0) continue;
+        for (let j = k + 1; j < n; j++) a[i * n + j] = (a[i * n + j] as number) - f * (w[j] as number);
+      }
+    }
+    if (k < n - 1) {
+      // Row reflector: zero a[k, k+2..].
+      const [rb, rt] = reflector(a, k * n + k + 1, k * n + k + 2, 1, n - k - 2);
+      e[k] = rb;
+      tauP[k] = rt;
+      if (rt !== 0) {
+        for (let i = k + 1; i < m; i++) {
+          const row = i * n;
+          let dot = a[row + k + 1] as number;
+          for (let j = k + 2; j < n; j++) dot += (a[row + j] as number) * (a[k * n + j] as number);
+          const f = rt * dot;
+          if (f === 0) continue;
+          a[row + k + 1] = (a[row + k + 1] as number) - f;
+          for (let j = k + 2; j < n; j++) a[row + j] = (a[row + j] as number) - f * (a[k * n + j] as number);
+        }
+      }
+    }
+  }
+  const ut = transpose(accumulateLeft(a, m, n, p, tauQ, w), m, p);
+  const vt = transpose(accumulateRight(a, n, tauP, w), n, n);
+  bidiagonalQr(s, e, ut, m, vt, n);
+  return { ut, s, vt };
+}
+
+/** Q = H₀…H_{n−1}·I(:, :p) as an m × p row-major matrix. */
+function accumulateLeft(
+  a: Float64Array,
+  m: number,
+  n: number,
+  p: number,
+  tauQ: Float64Array,
+  w: Float64Array,
+): Float64Array {
+  const q = new Float64Array(m * p);
+  for (let i = 0; i < p; i++) q[i * p + i] = 1;
+  const ww = w.length >= p ? w : new Float64Array(p);
+  for (let k = n - 1; k >= 0; k--) {
+    const tau = tauQ[k] as number;
+    if (tau === 0) continue;
+    for (let j = k; j < p; j++) ww[j] = q[k * p + j] as number;
+    for (let i = k + 1; i < m; i++) {
+      const vi = a[i * n + k] as number;
+      if (vi === 0) continue;
+      for (let j = k; j < p; j++) ww[j] = (ww[j] as number) + vi * (q[i * p + j] as number);
+    }
+    for (let j = k; j < p; j++) q[k * p + j] = (q[k * p + j] as number) - tau * (ww[j] as number);
+    for (let i = k + 1; i < m; i++) {
+      const f = tau * (a[i * n + k] as number);
+      if (f === 0) continue;
+      for (let j = k; j < p; j++) q[i * p + j] = (q[i * p + j] as number) - f * (ww[j] as number);
+    }
+  }
+  return q;
+}
+
+/** P = G₀…G_{n−2} as an n × n row-major matrix (Gₖ's vector is row k of `a`, from column k+1). */
+function accumulateRight(a: Float64Array, n: number, tauP: Float64Array, w: Float64Array): Float64Array {
+  const q = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) q[i * n + i] = 1;
+  for (let k = n - 2; k >= 0; k--) {
+    const tau = tauP[k] as number;
+    if (tau === 0) continue;
+    const c0 = k + 1;
+    for (let j = c0; j < n; j++) w[j] = q[c0 * n + j] as number;
+    for (let i = c0 + 1; i < n; i++) {
+      const vi = a[k * n + i] as number;
+      if (vi === 0) continue;
+      for (let j = c0; j < n; j++) w[j] = (w[j] as number) + vi * (q[i * n + j] as number);
+    }
+    for (let j = c0; j < n; j++) q[c0 * n + j] = (q[c0 * n + j] as number) - tau * (w[j] as number);
+    for (let i = c0 + 1; i < n; i++) {
+      const f = tau * (a[k * n + i] as number);
+      if (f === 0) continue;
+      for (let j = c0; j < n; j++) q[i * n + j] = (q[i * n + j] as number) - f * (w[j] as number);
+    }
+  }
+  return q;
+}
+
+/**
+ * Diagonalises the upper bidiagonal (s, e) by implicit-shift QR sweeps, applying the rotations to the rows of
+ * `ut` (left vectors) and `vt` (right vectors); leaves s ≥ 0, descending.
+ */
+function bidiagonalQr(
+  s: Float64Array,
+  e: Float64Array,
+  ut: Float64Array,
+  m: number,
+  vt: Float64Array,
+  n: number,
+): void {
+  let p = n;
+  let iterations = 0;
+  const maxIterations = 75 * n + 100;
+  // Entries below ε·‖B‖ are negligible in absolute terms (a backward-stable perturbation); treating them as zero
+  // also keeps the shifted sweeps free of underflow when the matrix spans hundreds of orders of magnitude.
+  let norm = 0;
+  for (let i = 0; i < n; i++) norm = Math.max(norm, Math.abs(s[i] as number) + Math.abs(e[i] as number));
+  const floor = Math.max(TINY, EPS * norm);
+  while (p > 0) {
+    let k = p - 2;
+    for (; k >= 0; k--) {
+      if (
+        Math.abs(e[k] as number) <=
+        floor + EPS * (Math.abs(s[k] as number) + Math.abs(s[k + 1] as number))
+      ) {
+        e[k] = 0;
+        break;
+      }
+    }
+    let kase: 1 | 2 | 3 | 4;
+    if (k === p - 2) {
+      kase = 4;
+    } else {
+      let ks = p - 1;
+      for (; ks > k; ks--) {
+        const t = Math.abs(e[ks] as number) + (ks !== k + 1 ? Math.abs(e[ks - 1] as number) : 0);
+        if (Math.abs(s[ks] as number) <= floor + EPS * t) {
+          s[ks] = 0;
+          break;
+        }
+      }
+      if (ks === k) kase = 3;
+      else if (ks === p - 1) kase = 1;
+      else {
+        kase = 2;
+        k = ks;
+      }
+    }
+    k++;
+    if (kase === 1) {
+      // s[p-1] is negligible: chase e[p-2] up with rotations from the right.
+      let f = e[p - 2] as number;
+      e[p - 2] = 0;
+      for (let j = p - 2; j >= k; j--) {
+        const t = hypot(s[j] as number, f);
+        const cs = (s[j] as number) / t;
+        const sn = f / t;
+        s[j] = t;
+        if (j !== k) {
+          f = -sn * (e[j - 1] as number);
+          e[j - 1] = cs * (e[j - 1] as number);
+        }
+        rotateRows(vt, n, j, p - 1, cs, sn);
+      }
+    } else if (kase === 2) {
+      // s[k-1] is negligible: split, chasing e[k-1] down with rotations from the left.
+      let f = e[k - 1] as number;
+      e[k - 1] = 0;
+      for (let j = k; j < p; j++) {
+        const t = hypot(s[j] as number, f);
+        const cs = (s[j] as number) / t;
+        const sn = f / t;
+        s[j] = t;
+        f = -sn * (e[j] as number);
+        e[j] = cs * (e[j] as number);
+        rotateRows(ut, m, j, k - 1, cs, sn);
+      }
+    } else if (kase === 3) {
+      if (++iterations > maxIterations) {
+        throw new CombineError('SVD_NOT_CONVERGED', `svd: no convergence after ${maxIterations} QR sweeps`);
+      }
+      qrSweep(s, e, k, p, ut, m, vt, n);
+    } else {
+      if ((s[k] as number) <= 0) {
+        s[k] = (s[k] as number) < 0 ? -(s[k] as number) : 0;
+        for (let t = 0; t < n; t++) vt[k * n + t] = -(vt[k * n + t] as number);
+      }
+      while (k < n - 1 && (s[k] as number) < (s[k + 1] as number)) {
+        const t = s[k] as number;
+        s[k] = s[k + 1] as number;
+        s[k + 1] = t;
+        swapRows(vt, n, k, k + 1);
+        swapRows(ut, m, k, k + 1);
+        k++;
+      }
+      p--;
+    }
+  }
+}
+
+/** One Golub–Kahan step with a Wilkinson-style shift on the unreduced block k..p-1. */
+function qrSweep(
+  s: Float64Array,
+  e: Float64Array,
+  k: number,
+  p: number,
+  ut: Float64Array,
+  m: number,
+  vt: Float64Array,
+  n: number,
+): void {
+  const scale = Math.max(
+    Math.abs(s[p - 1] as number),
+    Math.abs(s[p - 2] as number),
+    Math.abs(e[p - 2] as number),
+    Math.abs(s[k] as number),
+    Math.abs(e[k] as number),
+  );
+  const sp = (s[p - 1] as number) / scale;
+  const spm1 = (s[p - 2] as number) / scale;
+  const epm1 = (e[p - 2] as number) / scale;
+  const sk = (s[k] as number) / scale;
+  const ek = (e[k] as number) / scale;
+  const b = ((spm1 + sp) * (spm1 - sp) + epm1 * epm1) / 2;
+  const c = sp * epm1 * (sp * epm1);
+  let shift = 0;
+  if (b !== 0 || c !== 0) {
+    shift = Math.sqrt(b * b + c);
+    if (b < 0) shift = -shift;
+    shift = c / (b + shift);
+  }
+  let f = (sk + sp) * (sk - sp) + shift;
+  let g = sk * ek;
+  for (let j = k; j < p - 1; j++) {
+    let t = hypot(f, g);
+    let cs = f / t;
+    let sn = g / t;
+    if (j !== k) e[j - 1] = t;
+    f = cs * (s[j] as number) + sn * (e[j] as number);
+    e[j] = cs * (e[j] as number) - sn * (s[j] as number);
+    g = sn * (s[j + 1] as number);
+    s[j + 1] = cs * (s[j + 1] as number);
+    rotateRows(vt, n, j, j + 1, cs, sn);
+    t = hypot(f, g);
+    cs = f / t;
+    sn = g / t;
+    s[j] = t;
+    f = cs * (e[j] as number) + sn * (s[j + 1] as number);
+    s[j + 1] = -sn * (e[j] as number) + cs * (s[j + 1] as number);
+    g = sn * (e[j + 1] as number);
+    e[j + 1] = cs * (e[j + 1] as number);
+    rotateRows(ut, m, j, j + 1, cs, sn);
+  }
+  e[p - 2] = f;
+}
