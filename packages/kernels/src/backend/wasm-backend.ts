@@ -1,16 +1,16 @@
-import type { FloatDtype } from '../dtype.js';
 import { instantiateKernels, type WasmExports } from '../wasm/load-wasm.js';
 import type { Backend, LowRankJob, ScaleJob } from './backend.js';
+import {
+  align16 as align,
+  CHUNK_BYTES,
+  DT_BYTES,
+  DT_CODE,
+  lowRankProgram,
+  runProgram,
+} from './wasm-program.js';
 
-/** Bytes of weight data staged in WebAssembly memory per call (rows are processed in chunks of this size). */
-const CHUNK_BYTES = 8 << 20;
 /** Values per chunk of a bulk conversion. */
 const CONVERT_CHUNK = 1 << 20;
-
-const DT_CODE: Record<FloatDtype, number> = { f32: 0, f16: 1, bf16: 2 };
-const DT_BYTES: Record<FloatDtype, number> = { f32: 4, f16: 2, bf16: 2 };
-
-const align = (n: number): number => (n + 15) & ~15;
 
 function bytesOf(view: ArrayBufferView): Uint8Array {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
@@ -68,44 +68,7 @@ class WasmBackend implements Backend {
   }
 
   lowRank(job: LowRankJob): void {
-    const { src, dst, rows, cols, rank } = job;
-    if (rows === 0 || cols === 0) return;
-    const srcBytes = DT_BYTES[src.dtype];
-    const dstBytes = DT_BYTES[dst.dtype];
-    const shared = src.dtype === dst.dtype;
-    const perRow = cols * srcBytes + (shared ? 0 : cols * dstBytes) + rank * 4;
-    const chunkRows = Math.max(1, Math.min(rows, Math.floor(CHUNK_BYTES / perRow)));
-    const qd = 0;
-    const qf = align(rank * cols * 8);
-    const row = qf + align(rank * cols * 4);
-    const p = row + align(cols * 4);
-    const s = p + align(chunkRows * rank * 4);
-    const d = shared ? s : s + align(chunkRows * cols * srcBytes);
-    const base = this.reserve(d + chunkRows * cols * dstBytes);
-    this.put(base + qf, job.q);
-    this.x.widen(base + qf, base + qd, rank * cols);
-    for (let r0 = 0; r0 < rows; r0 += chunkRows) {
-      const n = Math.min(chunkRows, rows - r0);
-      this.put(base + p, job.p.subarray(r0 * rank, (r0 + n) * rank));
-      this.put(base + s, src.data.subarray(r0 * cols, (r0 + n) * cols));
-      this.x.lowRank(
-        base + s,
-        DT_CODE[src.dtype],
-        base + d,
-        DT_CODE[dst.dtype],
-        n,
-        cols,
-        base + p,
-        base + qd,
-        rank,
-        job.scale,
-        job.divisor,
-        job.subtract ? 1 : 0,
-        DT_CODE[job.roundDelta],
-        base + row,
-      );
-      this.get(base + d, dst.data.subarray(r0 * cols, (r0 + n) * cols));
-    }
+    runProgram(this.x, lowRankProgram(job));
   }
 
   scale(job: ScaleJob): void {
