@@ -109,6 +109,5 @@ function prunedTop(options: CombineLoraLayerOptions, out: number, inF: number, r
     options,
     createSeededRandom(options.seed ?? 0),
   );
-  const matrix = Float64Array.from(transposed ? transpose(combined, inF, out) : combined);
-  return topSvdDense(matrix, out, inF, r);
+  return topSvdDense(transposed ? transpose(combined, inF, out) : combined, out, inF, r);
 }

@@ -9,7 +9,12 @@ export interface TopSvd {
   readonly u: Float64Array;
   readonly s: Float64Array;
   readonly v: Float64Array;
+  /** Which algorithm produced the triplets. */
+  readonly method: 'dense' | 'subspace' | 'low-rank';
 }
+
+/** A dense row-major matrix: float32 values (a pruned delta) are read without a Float64 copy. */
+type Matrix = Float32Array | Float64Array;
 
 /** Dense matrices up to this many elements always go through the full Golub–Kahan–Reinsch SVD. */
 const DENSE_MAX_ELEMENTS = 512 * 512;
@@ -19,7 +24,12 @@ const SUBSPACE_TOLERANCE = 1e-12;
 const SUBSPACE_MAX_STEPS = 100;
 
 function take(rows: SvdRows, m: number, n: number, r: number): TopSvd {
-  return { u: rows.left.slice(0, r * m), s: rows.s.slice(0, r), v: rows.right.slice(0, r * n) };
+  return {
+    u: rows.left.slice(0, r * m),
+    s: rows.s.slice(0, r),
+    v: rows.right.slice(0, r * n),
+    method: 'dense',
+  };
 }
 
 /**
@@ -29,7 +39,7 @@ function take(rows: SvdRows, m: number, n: number, r: number): TopSvd {
  *
  * @internal
  */
-export function topSvdDense(matrix: Float64Array, m: number, n: number, r: number): TopSvd {
+export function topSvdDense(matrix: Matrix, m: number, n: number, r: number): TopSvd {
   const k = Math.min(m, n);
   const block = Math.min(k, 2 * r + 10);
   if (m * n > DENSE_MAX_ELEMENTS && block * 4 <= k && r > 0) {
@@ -39,7 +49,7 @@ export function topSvdDense(matrix: Float64Array, m: number, n: number, r: numbe
   return take(svdRows(matrix, m, n, false), m, n, r);
 }
 
-function subspaceIteration(a: Float64Array, m: number, n: number, r: number, b: number): TopSvd | undefined {
+function subspaceIteration(a: Matrix, m: number, n: number, r: number, b: number): TopSvd | undefined {
   const random = createSeededRandom(0x5eed);
   const z = new Float64Array(b * n);
   for (let i = 0; i < z.length; i++) z[i] = random() - 0.5;
@@ -47,27 +57,10 @@ function subspaceIteration(a: Float64Array, m: number, n: number, r: number, b: 
   const y = new Float64Array(b * m);
   for (let step = 0; step < SUBSPACE_MAX_STEPS; step++) {
     // y = (M·zᵀ)ᵀ, orthonormalised: an orthonormal basis Q of the range, as rows.
-    for (let i = 0; i < m; i++) {
-      const row = i * n;
-      for (let l = 0; l < b; l++) {
-        let dot = 0;
-        const zl = l * n;
-        for (let j = 0; j < n; j++) dot += (a[row + j] as number) * (z[zl + j] as number);
-        y[l * m + i] = dot;
-      }
-    }
+    multiplyRows(a, m, n, z, b, y);
     orthonormalizeRows(y, b, m);
     // z = Qᵀ·M (b × n): Rayleigh–Ritz on the block.
-    z.fill(0);
-    for (let i = 0; i < m; i++) {
-      const row = i * n;
-      for (let l = 0; l < b; l++) {
-        const q = y[l * m + i] as number;
-        if (q === 0) continue;
-        const zl = l * n;
-        for (let j = 0; j < n; j++) z[zl + j] = (z[zl + j] as number) + q * (a[row + j] as number);
-      }
-    }
+    multiplyTransposed(a, m, n, y, b, z);
     const small = svdRows(z, b, n, false);
     const u = new Float64Array(r * m);
     for (let t = 0; t < r; t++) {
@@ -79,14 +72,88 @@ function subspaceIteration(a: Float64Array, m: number, n: number, r: number, b: 
     }
     const v = small.right.slice(0, r * n);
     const s = small.s.slice(0, r);
-    if (converged(a, m, n, u, s, v, r)) return normalized(u, s, v, m, n, r);
+    if (converged(a, m, n, u, s, v, r)) return { ...normalized(u, s, v, m, n, r), method: 'subspace' };
     orthonormalizeRows(z, b, n);
   }
   return undefined;
 }
 
+/** out[l·m + i] = Σⱼ a[i·n + j]·z[l·n + j] (rows of z against rows of a), four rows of z per pass over a row. */
+function multiplyRows(a: Matrix, m: number, n: number, z: Float64Array, b: number, out: Float64Array): void {
+  for (let i = 0; i < m; i++) {
+    const row = i * n;
+    let l = 0;
+    for (; l + 4 <= b; l += 4) {
+      const z0 = l * n;
+      const z1 = z0 + n;
+      const z2 = z1 + n;
+      const z3 = z2 + n;
+      let d0 = 0;
+      let d1 = 0;
+      let d2 = 0;
+      let d3 = 0;
+      for (let j = 0; j < n; j++) {
+        const x = a[row + j] as number;
+        d0 += x * (z[z0 + j] as number);
+        d1 += x * (z[z1 + j] as number);
+        d2 += x * (z[z2 + j] as number);
+        d3 += x * (z[z3 + j] as number);
+      }
+      out[l * m + i] = d0;
+      out[(l + 1) * m + i] = d1;
+      out[(l + 2) * m + i] = d2;
+      out[(l + 3) * m + i] = d3;
+    }
+    for (; l < b; l++) {
+      const zl = l * n;
+      let d = 0;
+      for (let j = 0; j < n; j++) d += (a[row + j] as number) * (z[zl + j] as number);
+      out[l * m + i] = d;
+    }
+  }
+}
+
+/** out[l·n + j] = Σᵢ y[l·m + i]·a[i·n + j] (Qᵀ·M with Q's columns as rows of y), four rows at a time. */
+function multiplyTransposed(
+  a: Matrix,
+  m: number,
+  n: number,
+  y: Float64Array,
+  b: number,
+  out: Float64Array,
+): void {
+  out.fill(0);
+  for (let i = 0; i < m; i++) {
+    const row = i * n;
+    let l = 0;
+    for (; l + 4 <= b; l += 4) {
+      const q0 = y[l * m + i] as number;
+      const q1 = y[(l + 1) * m + i] as number;
+      const q2 = y[(l + 2) * m + i] as number;
+      const q3 = y[(l + 3) * m + i] as number;
+      const o0 = l * n;
+      const o1 = o0 + n;
+      const o2 = o1 + n;
+      const o3 = o2 + n;
+      for (let j = 0; j < n; j++) {
+        const x = a[row + j] as number;
+        out[o0 + j] = (out[o0 + j] as number) + q0 * x;
+        out[o1 + j] = (out[o1 + j] as number) + q1 * x;
+        out[o2 + j] = (out[o2 + j] as number) + q2 * x;
+        out[o3 + j] = (out[o3 + j] as number) + q3 * x;
+      }
+    }
+    for (; l < b; l++) {
+      const q = y[l * m + i] as number;
+      if (q === 0) continue;
+      const ol = l * n;
+      for (let j = 0; j < n; j++) out[ol + j] = (out[ol + j] as number) + q * (a[row + j] as number);
+    }
+  }
+}
+
 function converged(
-  a: Float64Array,
+  a: Matrix,
   m: number,
   n: number,
   u: Float64Array,
@@ -117,7 +184,7 @@ function normalized(
   m: number,
   n: number,
   r: number,
-): TopSvd {
+): Pick<TopSvd, 'u' | 's' | 'v'> {
   for (let t = 0; t < r; t++) {
     let best = 0;
     let value = 0;
@@ -180,7 +247,7 @@ export function topSvdLowRank(
     }
   }
   for (let t = k; t < r; t++) v.set(rq.subarray(t * n, (t + 1) * n), t * n);
-  return normalized(u, s, v, m, n, Math.min(r, k));
+  return { ...normalized(u, s, v, m, n, Math.min(r, k)), method: 'low-rank' };
 }
 
 /** Fills rows k..k+extra-1 of q with unit vectors orthogonal to rows 0..k+extra-1 (Gram–Schmidt on eᵢ). */
