@@ -16,9 +16,9 @@ export interface MatmulOptions {
  * with `transB`), C is `[m, n]`.
  *
  * Each C[i, j] is a chain of f32 fused multiply-adds over k in order (`acc = fl(acc + a·b)`, the product exact).
- * That is what PyTorch's CPU matmul (MKL sgemm) computes for inner dimensions up to about 192 (every practical
- * LoRA rank): the results are then identical bit for bit. For longer inner dimensions MKL splits the sum into
- * blocks and the results differ from PyTorch's in the last bits (both are f32-accurate).
+ * That is what PyTorch's CPU matmul (MKL sgemm, x86) computes when C has at least 4 rows and 12 columns and
+ * k ≤ 192 — every LoRA product ΔW = B·A of a real model — and the results are then identical bit for bit. For
+ * narrower or longer products MKL switches kernels (no FMA, blocked sums) and the last bit may differ.
  *
  * @param a - left operand
  * @param b - right operand
