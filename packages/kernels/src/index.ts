@@ -3,6 +3,7 @@
 export { type AdaloraLinear, adaloraDelta, mergeAdalora, unmergeAdalora } from './adalora.js';
 export type { BackendChoice, BackendName, KernelOptions } from './backend/backend.js';
 export { defaultBackend, initWasm } from './backend/select-backend.js';
+export * from './combine/index.js';
 export {
   bf16ToF32,
   type ConvertOptions,
