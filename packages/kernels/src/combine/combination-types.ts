@@ -94,9 +94,16 @@ export interface CombineLoraLayerOptions {
   readonly newRank?: number;
   /** PEFT's `svd_rank`, used only when `newRank` is not given (0 or undefined ⇒ max r, as PEFT's `or`). */
   readonly svdRank?: number;
-  /** PEFT's `svd_clamp`: clamp B and A to the ±quantile of their entries. */
+  /**
+   * PEFT's `svd_clamp`: clamp B and A to ±quantile of their signed entries. The quantile depends on the sign of
+   * each singular pair, which LAPACK picks and peftjs cannot reproduce (see `svd`), so clamped results equal
+   * PEFT's only where the signs happen to agree (with signs aligned to PEFT's they match within 1e-5).
+   */
   readonly svdClamp?: number;
-  /** PEFT's `svd_full_matrices` (only changes which ranks above min(out, in) are allowed). @defaultValue true */
+  /**
+   * PEFT's `svd_full_matrices` (only changes which ranks above min(out, in) are allowed; PEFT's `svd_driver` is a
+   * CUDA-only choice and has no counterpart). @defaultValue true
+   */
   readonly svdFullMatrices?: boolean;
   /** Seed of the DARE masks (use `deriveSeed(seed, moduleName)` per layer). @defaultValue 0 */
   readonly seed?: number;

@@ -39,9 +39,13 @@ export interface SvdRows {
  * bidiagonal), singular values descending, like `torch.linalg.svd`.
  *
  * Signs: each singular pair is oriented so that the largest-magnitude entry of its left vector (the first one on
- * a tie) is positive; vectors that complete a full basis get the same rule on their own entries. LAPACK (what
- * torch calls) fixes signs as a by-product of its iterations instead, so a column of torch's `U` may be the
- * negative of ours (together with the matching row of `Vh`); products such as `U·diag(S)·Vh` agree.
+ * a tie) is positive; vectors that complete a full basis get the same rule on their own entries. torch's CPU SVD
+ * (LAPACK `gesdd` from MKL) fixes signs as a by-product of its iterations, and no rule reproduces them: on PEFT's
+ * fixtures every simple rule (first/last/largest entry or sum of u or v positive, in the original or the
+ * Householder-bidiagonal basis) agrees with about half the components, MKL's float32 and float64 results differ in
+ * 3–30 % of components, and MKL differs from reference LAPACK (OpenBLAS) in float32. So a column of torch's `U`
+ * may be the negative of ours (with the matching row of `Vh`); sign-invariant results (`U·diag(S)·Vh`, PEFT's
+ * `B·A`) agree.
  *
  * @param matrix - `m × n` values, row-major
  * @param m - rows
