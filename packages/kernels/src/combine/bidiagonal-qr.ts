@@ -1,4 +1,4 @@
-import { CombineError } from './combine-error.js';
+import { KernelError } from '../errors.js';
 import { hypot } from './linalg.js';
 
 const EPS = 2 ** -52;
@@ -110,7 +110,7 @@ export function bidiagonalQr(
       }
     } else if (kase === 3) {
       if (++iterations > maxIterations) {
-        throw new CombineError('SVD_NOT_CONVERGED', `svd: no convergence after ${maxIterations} QR sweeps`);
+        throw new KernelError('SVD_NOT_CONVERGED', `svd: no convergence after ${maxIterations} QR sweeps`);
       }
       qrSweep(s, e, k, p, ut, m, vt, n);
     } else {

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fixturePath } from '@peftjs/test-utils';
 import { describe, expect, it } from 'vitest';
+import { isKernelError } from '../errors.js';
 import type { CombinationType } from './combination-types.js';
 import {
   combinedIa3ConfigChanges,
@@ -8,7 +9,6 @@ import {
   joinModuleSelectors,
   type LoraConfigForCombination,
 } from './combine-config.js';
-import { isCombineError } from './combine-error.js';
 import { allCalls } from './testdata/fixture-cases.js';
 
 const read = (...parts: string[]): Uint8Array => new Uint8Array(readFileSync(fixturePath(...parts)));
@@ -20,7 +20,7 @@ function codeOf(run: () => unknown): unknown {
   try {
     run();
   } catch (e) {
-    return isCombineError(e) ? e.code : e;
+    return isKernelError(e) ? e.code : e;
   }
   return undefined;
 }

@@ -1,5 +1,5 @@
+import { KernelError } from '../errors.js';
 import { type CombinationType, FACTOR_TYPES, isCombinationType } from './combination-types.js';
-import { CombineError } from './combine-error.js';
 
 /** A module selector as `adapter_config.json` holds it: a list of names, a regex string, or null. */
 export type ModuleSelector = string | readonly string[] | null;
@@ -43,7 +43,7 @@ export interface CombinedLoraConfigChanges {
  * @param type - the requested combination type
  * @param svdRank - PEFT's `svd_rank` (0 or undefined ⇒ max rank)
  * @returns the effective type and the config fields to change
- * @throws {CombineError} `NO_ADAPTERS`, `TARGET_PARAMETERS_UNSUPPORTED`, `RANK_MISMATCH`, `UNKNOWN_COMBINATION`,
+ * @throws {KernelError} `NO_ADAPTERS`, `TARGET_PARAMETERS_UNSUPPORTED`, `RANK_MISMATCH`, `UNKNOWN_COMBINATION`,
  *   `TARGET_MODULES_MISMATCH`
  * @example
  * ```ts
@@ -57,11 +57,11 @@ export function combinedLoraConfigChanges(
   svdRank?: number,
 ): CombinedLoraConfigChanges {
   if (configs.length === 0) {
-    throw new CombineError('NO_ADAPTERS', 'Found no adapter to combine');
+    throw new KernelError('NO_ADAPTERS', 'Found no adapter to combine');
   }
   configs.forEach((c, i) => {
     if (c.target_parameters && c.target_parameters.length > 0) {
-      throw new CombineError(
+      throw new KernelError(
         'TARGET_PARAMETERS_UNSUPPORTED',
         `add_weighted_adapter does not support targeting nn.Parameter (problematic adapter ${i})`,
         { value: c.target_parameters },
@@ -77,7 +77,7 @@ export function combinedLoraConfigChanges(
   let rank: number;
   if (FACTOR_TYPES.includes(combinationType)) {
     if (new Set(ranks).size !== 1) {
-      throw new CombineError(
+      throw new KernelError(
         'RANK_MISMATCH',
         'All adapters must have the same r value when using combination_type linear, ties, dare_ties or ' +
           `dare_linear; got ${ranks.join(', ')}`,
@@ -90,7 +90,7 @@ export function combinedLoraConfigChanges(
   } else if (isCombinationType(combinationType) && combinationType.endsWith('svd')) {
     rank = svdRank || Math.max(...ranks);
   } else {
-    throw new CombineError('UNKNOWN_COMBINATION', `Invalid combination_type: ${String(type)}`, {
+    throw new KernelError('UNKNOWN_COMBINATION', `Invalid combination_type: ${String(type)}`, {
       value: type,
     });
   }
@@ -113,7 +113,7 @@ export function combinedLoraConfigChanges(
  * @param selectors - one selector per source adapter
  * @param field - the config field, for error messages
  * @returns the joined selector
- * @throws {CombineError} `TARGET_MODULES_MISMATCH`
+ * @throws {KernelError} `TARGET_MODULES_MISMATCH`
  * @example
  * ```ts
  * joinModuleSelectors([['q_proj', 'v_proj'], ['v_proj', 'k_proj']]); // ['q_proj', 'v_proj', 'k_proj']
@@ -125,12 +125,12 @@ export function joinModuleSelectors(
   field = 'target_modules',
 ): string | string[] {
   if (selectors.length === 0) {
-    throw new CombineError('NO_ADAPTERS', `Found no adapter to take ${field} from`);
+    throw new KernelError('NO_ADAPTERS', `Found no adapter to take ${field} from`);
   }
   const strings = selectors.filter((s): s is string => typeof s === 'string');
   if (strings.length === selectors.length) return strings.map((s) => `(${s})`).join('|');
   if (selectors.some((s) => s === null) || strings.length > 0) {
-    throw new CombineError(
+    throw new KernelError(
       'TARGET_MODULES_MISMATCH',
       `all adapter configs should follow the same ${field} type; combining lists with regex strings (or null) ` +
         'is not supported',
@@ -155,7 +155,7 @@ export interface Ia3ConfigForCombination {
  *
  * @param configs - the source adapters' configs, in the call's order
  * @returns the two fields to overwrite
- * @throws {CombineError} `NO_ADAPTERS`, `TARGET_MODULES_MISMATCH`
+ * @throws {KernelError} `NO_ADAPTERS`, `TARGET_MODULES_MISMATCH`
  * @example
  * ```ts
  * const newConfig = { ...configA, ...combinedIa3ConfigChanges([configA, configB]) };

@@ -1,4 +1,4 @@
-import { CombineError } from './combine-error.js';
+import { KernelError } from '../errors.js';
 
 /** One source IA3 adapter's vector on a layer, with its weight. */
 export interface Ia3LayerVector {
@@ -16,7 +16,7 @@ export interface Ia3LayerVector {
  * @param vectors - the adapters present on this layer, in the call's order
  * @param size - the vector length; required when `vectors` is empty
  * @returns the new `ia3_l`, float32
- * @throws {CombineError} `SHAPE_MISMATCH` when lengths differ; `INVALID_ARGUMENT` for a non-finite weight or a
+ * @throws {KernelError} `SHAPE_MISMATCH` when lengths differ; `INVALID_ARGUMENT` for a non-finite weight or a
  *   missing size
  * @example
  * ```ts
@@ -26,7 +26,7 @@ export interface Ia3LayerVector {
 export function combineIa3Vectors(vectors: readonly Ia3LayerVector[], size?: number): Float32Array {
   const n = size ?? vectors[0]?.l.length;
   if (n === undefined || !Number.isInteger(n) || n < 0) {
-    throw new CombineError(
+    throw new KernelError(
       'INVALID_ARGUMENT',
       'combineIa3Vectors: give the vector size when no vector is present',
       {
@@ -37,12 +37,12 @@ export function combineIa3Vectors(vectors: readonly Ia3LayerVector[], size?: num
   const out = new Float32Array(n);
   vectors.forEach(({ l, weight }, i) => {
     if (l.length !== n) {
-      throw new CombineError('SHAPE_MISMATCH', `IA3 vector ${i} has ${l.length} values; expected ${n}`, {
+      throw new KernelError('SHAPE_MISMATCH', `IA3 vector ${i} has ${l.length} values; expected ${n}`, {
         value: l.length,
       });
     }
     if (typeof weight !== 'number' || !Number.isFinite(weight)) {
-      throw new CombineError('INVALID_ARGUMENT', `IA3 weight ${i} must be a finite number`, {
+      throw new KernelError('INVALID_ARGUMENT', `IA3 weight ${i} must be a finite number`, {
         value: weight,
       });
     }

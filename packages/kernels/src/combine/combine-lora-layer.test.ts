@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { isKernelError } from '../errors.js';
 import type { CombinationType, CombineLoraLayerOptions, LoraLayerAdapter } from './combination-types.js';
-import { isCombineError } from './combine-error.js';
 import { combineLoraLayer } from './combine-lora-layer.js';
 import { createSeededRandom } from './seeded-random.js';
 import { product } from './testdata/fixture-helpers.js';
@@ -23,7 +23,7 @@ function codeOf(options: CombineLoraLayerOptions): unknown {
   try {
     combineLoraLayer(options);
   } catch (e) {
-    return isCombineError(e) ? e.code : e;
+    return isKernelError(e) ? e.code : e;
   }
   return undefined;
 }

@@ -1,3 +1,4 @@
+import { KernelError } from '../errors.js';
 import {
   type CombinedLoraLayer,
   type CombineLoraLayerOptions,
@@ -5,7 +6,6 @@ import {
   isSvdCombination,
   type LoraLayerAdapter,
 } from './combination-types.js';
-import { CombineError } from './combine-error.js';
 import { combineSvdLayer } from './combine-svd-layer.js';
 import { mergeFactor } from './merge-factor.js';
 import { createSeededRandom } from './seeded-random.js';
@@ -25,7 +25,7 @@ import { createSeededRandom } from './seeded-random.js';
  *
  * @param options - the adapters on this layer and the call's arguments
  * @returns the new A (`r × in`) and B (`out × r`), float32
- * @throws {CombineError} `NO_ADAPTERS`, `SHAPE_MISMATCH`, `RANK_MISMATCH`, `INVALID_DENSITY`, `INVALID_ARGUMENT`,
+ * @throws {KernelError} `NO_ADAPTERS`, `SHAPE_MISMATCH`, `RANK_MISMATCH`, `INVALID_DENSITY`, `INVALID_ARGUMENT`,
  *   `UNKNOWN_COMBINATION`, `SVD_RANK_TOO_LARGE`
  * @example
  * ```ts
@@ -42,7 +42,7 @@ import { createSeededRandom } from './seeded-random.js';
 export function combineLoraLayer(options: CombineLoraLayerOptions): CombinedLoraLayer {
   const { adapters, type } = options;
   if (!isCombinationType(type)) {
-    throw new CombineError('UNKNOWN_COMBINATION', `Invalid combination_type: ${String(type)}`, {
+    throw new KernelError('UNKNOWN_COMBINATION', `Invalid combination_type: ${String(type)}`, {
       value: type,
     });
   }
@@ -55,25 +55,25 @@ export function combineLoraLayer(options: CombineLoraLayerOptions): CombinedLora
 function checkAdapters(adapters: readonly LoraLayerAdapter[]): void {
   const first = adapters[0];
   if (first === undefined) {
-    throw new CombineError('NO_ADAPTERS', 'No matching LoRAs found: no adapter is present on this layer');
+    throw new KernelError('NO_ADAPTERS', 'No matching LoRAs found: no adapter is present on this layer');
   }
   adapters.forEach((ad, i) => {
     for (const key of ['r', 'inFeatures', 'outFeatures'] as const) {
       if (!Number.isInteger(ad[key]) || ad[key] < 0) {
-        throw new CombineError('INVALID_ARGUMENT', `adapter ${i}: ${key} must be a non-negative integer`, {
+        throw new KernelError('INVALID_ARGUMENT', `adapter ${i}: ${key} must be a non-negative integer`, {
           value: ad[key],
         });
       }
     }
     for (const key of ['scaling', 'weight'] as const) {
       if (typeof ad[key] !== 'number' || !Number.isFinite(ad[key])) {
-        throw new CombineError('INVALID_ARGUMENT', `adapter ${i}: ${key} must be a finite number`, {
+        throw new KernelError('INVALID_ARGUMENT', `adapter ${i}: ${key} must be a finite number`, {
           value: ad[key],
         });
       }
     }
     if (ad.A.length !== ad.r * ad.inFeatures || ad.B.length !== ad.outFeatures * ad.r) {
-      throw new CombineError(
+      throw new KernelError(
         'SHAPE_MISMATCH',
         `adapter ${i}: A has ${ad.A.length} values and B ${ad.B.length}; expected ${ad.r}×${ad.inFeatures} and ` +
           `${ad.outFeatures}×${ad.r}`,
@@ -81,7 +81,7 @@ function checkAdapters(adapters: readonly LoraLayerAdapter[]): void {
       );
     }
     if (ad.inFeatures !== first.inFeatures || ad.outFeatures !== first.outFeatures) {
-      throw new CombineError(
+      throw new KernelError(
         'SHAPE_MISMATCH',
         `adapter ${i} is ${ad.outFeatures}×${ad.inFeatures} but adapter 0 is ${first.outFeatures}×${first.inFeatures}`,
       );
@@ -93,7 +93,7 @@ function combineCat(adapters: readonly LoraLayerAdapter[], newRank: number | und
   const total = adapters.reduce((sum, ad) => sum + ad.r, 0);
   const r = newRank ?? total;
   if (!Number.isInteger(r) || r < total) {
-    throw new CombineError(
+    throw new KernelError(
       'INVALID_ARGUMENT',
       `cat: newRank ${String(newRank)} is smaller than the ${total} rows the adapters on this layer need`,
       { value: newRank },
@@ -124,7 +124,7 @@ function combineFactors(options: CombineLoraLayerOptions): CombinedLoraLayer {
   const { adapters, type } = options;
   const r = (adapters[0] as LoraLayerAdapter).r;
   if (adapters.some((ad) => ad.r !== r)) {
-    throw new CombineError(
+    throw new KernelError(
       'RANK_MISMATCH',
       `All adapters must have the same r value when using combination_type ${type}; got ranks ` +
         adapters.map((ad) => ad.r).join(', '),

@@ -1,5 +1,5 @@
+import { KernelError } from '../errors.js';
 import type { CombinedLoraLayer, CombineLoraLayerOptions, LoraLayerAdapter } from './combination-types.js';
-import { CombineError } from './combine-error.js';
 import { transpose } from './linalg.js';
 import { mergeFactor } from './merge-factor.js';
 import { createSeededRandom } from './seeded-random.js';
@@ -18,7 +18,7 @@ export function svdLayerRank(requested: number, out: number, inF: number, fullMa
   // full_matrices=False: U, S, Vh all have k columns/rows, so slicing to `requested` keeps k.
   // full_matrices=True: U is out×out and Vh in×in; only a square layer slices to consistent shapes.
   if (!fullMatrices || out === inF) return k;
-  throw new CombineError(
+  throw new KernelError(
     'SVD_RANK_TOO_LARGE',
     `svd rank ${requested} exceeds min(out, in) = ${k} on a ${out}×${inF} layer: with full_matrices=True torch ` +
       (out > inF ? 'fails to multiply U by diag(S)' : 'would give A and B inconsistent ranks'),
@@ -49,7 +49,7 @@ export function combineSvdLayer(options: CombineLoraLayerOptions): CombinedLoraL
   const inF = first.inFeatures;
   const requested = options.newRank ?? (options.svdRank || Math.max(...adapters.map((ad) => ad.r)));
   if (!Number.isInteger(requested) || requested < 0) {
-    throw new CombineError('INVALID_ARGUMENT', `svd rank must be a non-negative integer; got ${requested}`, {
+    throw new KernelError('INVALID_ARGUMENT', `svd rank must be a non-negative integer; got ${requested}`, {
       value: requested,
     });
   }

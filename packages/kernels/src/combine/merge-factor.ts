@@ -1,5 +1,5 @@
+import { KernelError } from '../errors.js';
 import type { CombineLoraLayerOptions } from './combination-types.js';
-import { CombineError } from './combine-error.js';
 import { dareLinear, dareTies, magnitudePrune, taskArithmetic, ties } from './merge-methods.js';
 import { checkDensity } from './prune.js';
 import type { RandomSource } from './seeded-random.js';
@@ -38,6 +38,6 @@ export function mergeFactor(
       checkDensity(options.density);
       return magnitudePrune(tensors, weights, options.density);
     default:
-      throw new CombineError('UNKNOWN_COMBINATION', `Invalid combination type: ${type}`, { value: type });
+      throw new KernelError('UNKNOWN_COMBINATION', `Invalid combination type: ${type}`, { value: type });
   }
 }

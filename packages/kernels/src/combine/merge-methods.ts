@@ -1,4 +1,4 @@
-import { CombineError } from './combine-error.js';
+import { KernelError } from '../errors.js';
 import { checkDensity, prune } from './prune.js';
 import type { RandomSource } from './seeded-random.js';
 
@@ -15,18 +15,18 @@ export type MajoritySignMethod = 'total' | 'frequency';
 function checkTensors(tensors: readonly Float32Array[], weights?: readonly number[]): number {
   const first = tensors[0];
   if (first === undefined) {
-    throw new CombineError('NO_ADAPTERS', 'no task tensors to merge');
+    throw new KernelError('NO_ADAPTERS', 'no task tensors to merge');
   }
   for (const t of tensors) {
     if (t.length !== first.length) {
-      throw new CombineError(
+      throw new KernelError(
         'SHAPE_MISMATCH',
         `task tensors must have equal sizes to be stacked; got ${first.length} and ${t.length}`,
       );
     }
   }
   if (weights !== undefined && weights.length !== tensors.length) {
-    throw new CombineError(
+    throw new KernelError(
       'INVALID_ARGUMENT',
       `need one weight per task tensor; got ${weights.length} weights for ${tensors.length} tensors`,
     );
@@ -59,7 +59,7 @@ function weightedSum(tensors: readonly Float32Array[], weights: readonly number[
  * @param tensors - the stacked task tensors (equal lengths)
  * @param method - `"total"` or `"frequency"`
  * @returns one 0/1 mask per tensor
- * @throws {CombineError} `SHAPE_MISMATCH` for unequal lengths, `INVALID_ARGUMENT` for an unknown method
+ * @throws {KernelError} `SHAPE_MISMATCH` for unequal lengths, `INVALID_ARGUMENT` for an unknown method
  * @example
  * ```ts
  * calculateMajoritySignMask([Float32Array.of(1, -2), Float32Array.of(-3, 1)], 'total'); // [[0,1],[1,0]]
@@ -71,7 +71,7 @@ export function calculateMajoritySignMask(
 ): Uint8Array[] {
   const n = checkTensors(tensors);
   if (method !== 'total' && method !== 'frequency') {
-    throw new CombineError('INVALID_ARGUMENT', `Unimplemented mask method "${String(method)}"`, {
+    throw new KernelError('INVALID_ARGUMENT', `Unimplemented mask method "${String(method)}"`, {
       value: method,
     });
   }
@@ -98,7 +98,7 @@ export function calculateMajoritySignMask(
  * @param tensors - the (already weighted) task tensors
  * @param masks - one 0/1 mask per tensor, e.g. from {@link calculateMajoritySignMask}
  * @returns the merged tensor in float32
- * @throws {CombineError} `SHAPE_MISMATCH` when sizes disagree
+ * @throws {KernelError} `SHAPE_MISMATCH` when sizes disagree
  * @example
  * ```ts
  * disjointMerge([Float32Array.of(2, 4)], [Uint8Array.of(1, 0)]); // [2, 0]
@@ -107,7 +107,7 @@ export function calculateMajoritySignMask(
 export function disjointMerge(tensors: readonly Float32Array[], masks: readonly Uint8Array[]): Float32Array {
   const n = checkTensors(tensors);
   if (masks.length !== tensors.length || masks.some((m) => m.length !== n)) {
-    throw new CombineError('SHAPE_MISMATCH', 'need one mask of the tensors’ size per tensor');
+    throw new KernelError('SHAPE_MISMATCH', 'need one mask of the tensors’ size per tensor');
   }
   const sum = new Float32Array(n);
   const count = new Float32Array(n);
@@ -130,7 +130,7 @@ export function disjointMerge(tensors: readonly Float32Array[], masks: readonly 
  * @param tensors - the task tensors (equal lengths)
  * @param weights - one weight per tensor
  * @returns the merged tensor in float32
- * @throws {CombineError} `SHAPE_MISMATCH`, `INVALID_ARGUMENT` (weight count)
+ * @throws {KernelError} `SHAPE_MISMATCH`, `INVALID_ARGUMENT` (weight count)
  * @example
  * ```ts
  * taskArithmetic([Float32Array.of(1, 2), Float32Array.of(3, 4)], [0.5, 1]); // [3.5, 5]
@@ -147,7 +147,7 @@ export function taskArithmetic(tensors: readonly Float32Array[], weights: readon
  * @param weights - one weight per tensor
  * @param density - fraction of each tensor kept (≥ 1: no pruning)
  * @returns the merged tensor in float32
- * @throws {CombineError} `INVALID_DENSITY`, `SHAPE_MISMATCH`
+ * @throws {KernelError} `INVALID_DENSITY`, `SHAPE_MISMATCH`
  * @example
  * ```ts
  * magnitudePrune([Float32Array.of(1, -4)], [2], 0.5); // [0, -8]
@@ -175,7 +175,7 @@ export function magnitudePrune(
  * @param density - fraction of each tensor kept (≥ 1: no pruning)
  * @param method - majority sign method
  * @returns the merged tensor in float32
- * @throws {CombineError} `INVALID_DENSITY`, `SHAPE_MISMATCH`
+ * @throws {KernelError} `INVALID_DENSITY`, `SHAPE_MISMATCH`
  * @example
  * ```ts
  * ties([Float32Array.of(1, -2), Float32Array.of(3, 2)], [1, 1], 1); // [2, 2]
@@ -205,7 +205,7 @@ export function ties(
  * @param density - keep probability (≥ 1: no pruning)
  * @param random - uniform [0, 1) source (only used when density < 1)
  * @returns the merged tensor in float32
- * @throws {CombineError} `INVALID_DENSITY`, `SHAPE_MISMATCH`
+ * @throws {KernelError} `INVALID_DENSITY`, `SHAPE_MISMATCH`
  * @example
  * ```ts
  * dareLinear(tensors, [0.7, 0.3], 0.5, createSeededRandom(0));
@@ -234,7 +234,7 @@ export function dareLinear(
  * @param random - uniform [0, 1) source (only used when density < 1)
  * @param method - majority sign method
  * @returns the merged tensor in float32
- * @throws {CombineError} `INVALID_DENSITY`, `SHAPE_MISMATCH`
+ * @throws {KernelError} `INVALID_DENSITY`, `SHAPE_MISMATCH`
  * @example
  * ```ts
  * dareTies(tensors, [0.7, 0.3], 0.5, createSeededRandom(0), 'total');

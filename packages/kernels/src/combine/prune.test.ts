@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isCombineError } from './combine-error.js';
+import { isKernelError } from '../errors.js';
 import { magnitudeBasedPruning, prune, randomPruning } from './prune.js';
 import { createSeededRandom } from './seeded-random.js';
 import { decodeF32 } from './testdata/fixture-helpers.js';
@@ -32,7 +32,7 @@ describe('magnitudeBasedPruning / prune("magnitude")', () => {
       } catch (e) {
         error = e;
       }
-      expect(isCombineError(error) && error.code).toBe('INVALID_DENSITY');
+      expect(isKernelError(error) && error.code).toBe('INVALID_DENSITY');
     }
   });
 

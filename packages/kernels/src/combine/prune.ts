@@ -1,4 +1,4 @@
-import { CombineError } from './combine-error.js';
+import { KernelError } from '../errors.js';
 import type { RandomSource } from './seeded-random.js';
 import { torchTopkIndices } from './torch-topk.js';
 
@@ -81,7 +81,7 @@ export function randomPruning(
  * @param method - `"magnitude"` or `"random"`
  * @param options - `rescale` and, for `"random"`, the `random` source
  * @returns a new array (a copy when nothing is pruned)
- * @throws {CombineError} `INVALID_DENSITY` when density is negative or NaN; `INVALID_ARGUMENT` when `"random"`
+ * @throws {KernelError} `INVALID_DENSITY` when density is negative or NaN; `INVALID_ARGUMENT` when `"random"`
  *   has no `random` source
  * @example
  * ```ts
@@ -98,7 +98,7 @@ export function prune(
   if (density >= 1) return tensor.slice();
   if (method === 'magnitude') return magnitudeBasedPruning(tensor, density);
   if (options.random === undefined) {
-    throw new CombineError('INVALID_ARGUMENT', 'random pruning needs a random source (options.random)');
+    throw new KernelError('INVALID_ARGUMENT', 'random pruning needs a random source (options.random)');
   }
   return randomPruning(tensor, density, options.rescale ?? false, options.random);
 }
@@ -107,16 +107,16 @@ export function prune(
  * Throws unless `density` is a number PEFT's `prune` accepts (not NaN, not negative).
  *
  * @param density - the density to check
- * @throws {CombineError} `INVALID_DENSITY`
+ * @throws {KernelError} `INVALID_DENSITY`
  * @internal
  */
 export function checkDensity(density: number | undefined): asserts density is number {
   if (typeof density !== 'number' || Number.isNaN(density)) {
-    throw new CombineError('INVALID_DENSITY', `density must be a number; got ${String(density)}`, {
+    throw new KernelError('INVALID_DENSITY', `density must be a number; got ${String(density)}`, {
       value: density,
     });
   }
   if (density < 0) {
-    throw new CombineError('INVALID_DENSITY', `Density should be >= 0, got ${density}`, { value: density });
+    throw new KernelError('INVALID_DENSITY', `Density should be >= 0, got ${density}`, { value: density });
   }
 }

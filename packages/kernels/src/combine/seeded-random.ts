@@ -1,4 +1,4 @@
-import { CombineError } from './combine-error.js';
+import { KernelError } from '../errors.js';
 
 /** A source of uniform numbers in [0, 1), as {@link createSeededRandom} returns. */
 export type RandomSource = () => number;
@@ -22,7 +22,7 @@ function splitmix32(state: number): number {
  *
  * @param seed - any safe integer (negative and large values are folded into 32 bits)
  * @returns a function that returns the next number in [0, 1)
- * @throws {CombineError} `INVALID_ARGUMENT` when `seed` is not a safe integer
+ * @throws {KernelError} `INVALID_ARGUMENT` when `seed` is not a safe integer
  * @example
  * ```ts
  * const random = createSeededRandom(42);
@@ -31,7 +31,7 @@ function splitmix32(state: number): number {
  */
 export function createSeededRandom(seed: number): RandomSource {
   if (!Number.isSafeInteger(seed)) {
-    throw new CombineError('INVALID_ARGUMENT', `seed must be a safe integer; got ${String(seed)}`, {
+    throw new KernelError('INVALID_ARGUMENT', `seed must be a safe integer; got ${String(seed)}`, {
       value: seed,
     });
   }
@@ -73,7 +73,7 @@ function rotl(x: number, k: number): number {
  */
 export function deriveSeed(seed: number, key: string): number {
   if (!Number.isSafeInteger(seed)) {
-    throw new CombineError('INVALID_ARGUMENT', `seed must be a safe integer; got ${String(seed)}`, {
+    throw new KernelError('INVALID_ARGUMENT', `seed must be a safe integer; got ${String(seed)}`, {
       value: seed,
     });
   }

@@ -1,4 +1,4 @@
-import { CombineError } from './combine-error.js';
+import { KernelError } from '../errors.js';
 
 const f32 = Math.fround;
 
@@ -10,7 +10,7 @@ const f32 = Math.fround;
  * @param values - float32 values (any order)
  * @param q - quantile in [0, 1]
  * @returns the quantile, a float32 value
- * @throws {CombineError} `INVALID_ARGUMENT` when `values` is empty or `q` is outside [0, 1]
+ * @throws {KernelError} `INVALID_ARGUMENT` when `values` is empty or `q` is outside [0, 1]
  * @example
  * ```ts
  * torchQuantile(Float32Array.of(1, 2, 3, 4), 0.5); // 2.5
@@ -18,10 +18,10 @@ const f32 = Math.fround;
  */
 export function torchQuantile(values: ArrayLike<number>, q: number): number {
   if (values.length === 0) {
-    throw new CombineError('INVALID_ARGUMENT', 'quantile() input tensor must be non-empty');
+    throw new KernelError('INVALID_ARGUMENT', 'quantile() input tensor must be non-empty');
   }
   if (!(q >= 0 && q <= 1)) {
-    throw new CombineError('INVALID_ARGUMENT', `quantile() q must be in the range [0, 1] but got ${q}`, {
+    throw new KernelError('INVALID_ARGUMENT', `quantile() q must be in the range [0, 1] but got ${q}`, {
       value: q,
     });
   }
@@ -48,7 +48,7 @@ export function torchQuantile(values: ArrayLike<number>, q: number): number {
  * @param factors - `B = U·diag(S)` (out × r) and `A = Vh` (r × in), float32
  * @param clamp - the quantile, in [0, 1]
  * @returns new clamped copies of A and B
- * @throws {CombineError} `INVALID_ARGUMENT` for a clamp outside [0, 1]
+ * @throws {KernelError} `INVALID_ARGUMENT` for a clamp outside [0, 1]
  * @example
  * ```ts
  * const { A, B } = clampSvdFactors({ A, B }, 0.99);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isCombineError } from './combine-error.js';
+import { isKernelError } from '../errors.js';
 import { svd } from './svd.js';
 import { decodeF64 } from './testdata/fixture-helpers.js';
 import { parseOracle } from './testdata/oracle.js';
@@ -144,7 +144,7 @@ describe('svd', () => {
       try {
         run();
       } catch (e) {
-        codes.push(isCombineError(e) ? e.code : e);
+        codes.push(isKernelError(e) ? e.code : e);
       }
     }
     expect(codes).toEqual(['SHAPE_MISMATCH', 'SVD_NOT_CONVERGED']);

@@ -1,5 +1,5 @@
+import { KernelError } from '../errors.js';
 import { bidiagonalQr } from './bidiagonal-qr.js';
-import { CombineError } from './combine-error.js';
 import { hypot, transpose } from './linalg.js';
 
 /** Options of {@link svd}. */
@@ -52,7 +52,7 @@ export interface SvdRows {
  * @param n - columns
  * @param options - `fullMatrices`
  * @returns U, S, Vh
- * @throws {CombineError} `SHAPE_MISMATCH` when `matrix.length !== m·n`; `SVD_NOT_CONVERGED` for non-finite input
+ * @throws {KernelError} `SHAPE_MISMATCH` when `matrix.length !== m·n`; `SVD_NOT_CONVERGED` for non-finite input
  * @example
  * ```ts
  * const { U, S, Vh } = svd(Float64Array.of(3, 0, 0, 4), 2, 2); // S = [4, 3]
@@ -78,7 +78,7 @@ export function svd(matrix: ArrayLike<number>, m: number, n: number, options: Sv
  */
 export function svdRows(matrix: ArrayLike<number>, m: number, n: number, full: boolean): SvdRows {
   if (!Number.isInteger(m) || !Number.isInteger(n) || m < 0 || n < 0 || matrix.length !== m * n) {
-    throw new CombineError(
+    throw new KernelError(
       'SHAPE_MISMATCH',
       `svd: matrix has ${matrix.length} values, which is not ${m} × ${n}`,
       { value: [m, n] },
@@ -86,7 +86,7 @@ export function svdRows(matrix: ArrayLike<number>, m: number, n: number, full: b
   }
   for (let i = 0; i < matrix.length; i++) {
     if (!Number.isFinite(matrix[i] as number)) {
-      throw new CombineError(
+      throw new KernelError(
         'SVD_NOT_CONVERGED',
         'svd: The algorithm failed to converge because the input matrix contained non-finite values.',
         { value: matrix[i] },
