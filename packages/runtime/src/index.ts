@@ -1,2 +1,36 @@
 /** @packageDocumentation The backend-agnostic core of peftjs: Adapter, BaseCheckpoint, merging and combining PEFT adapters, sessions with PEFT's adapter API (ONNX Runtime and file access injected). */
-export {};
+
+export { Adapter, type AdapterFormat, type AdapterInit } from './adapter.js';
+export {
+  type AdapterParam,
+  type ParsedKey,
+  PEFT_KEY_PREFIX,
+  parseAdapterKey,
+  stripPeftPrefix,
+} from './adapter-keys.js';
+export type { AdaloraParts, AdapterLayer, AdapterReplacement, Ia3Layer, LoraLayer } from './adapter-layer.js';
+export { type AdapterTensor, derivedTensor, memoryTensor, safetensorsTensor } from './adapter-tensor.js';
+export {
+  BaseCheckpoint,
+  type CheckpointTensorInfo,
+  type OpenBaseCheckpointOptions,
+  SAFETENSORS_INDEX_NAME,
+  SAFETENSORS_WEIGHTS_NAME,
+} from './base-checkpoint.js';
+export type { CheckpointIndex } from './checkpoint-index.js';
+export { AdapterError, type AdapterErrorCode, type AdapterErrorOptions, isAdapterError } from './errors.js';
+export { type FileAccess, memoryFiles, readAllBytes, readAllText } from './file-access.js';
+export { createMemoryWriter, type MemoryWriter } from './memory-writer.js';
+export {
+  type CheckpointWriter,
+  MERGE_CHUNK_BYTES,
+  type MergeAdapterOptions,
+  type MergeProgress,
+  type MergeResult,
+  mergeAdapter,
+} from './merge-adapter.js';
+export { type MergePlan, type PlannedTensor, planMerge, type TensorOperation } from './merge-plan.js';
+export type { MergePool } from './merge-tensor.js';
+export { ADAPTER_BIN_NAME, ADAPTER_SAFETENSORS_NAME, openAdapter } from './open-adapter.js';
+export { KNOWN_CHECKPOINT_FILES } from './other-files.js';
+export type { NameMapping } from './resolve-base-names.js';
