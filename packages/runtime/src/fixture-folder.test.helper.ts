@@ -1,7 +1,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { readSafetensors, type Tensor } from '@peftjs/safetensors';
 import { fixturePath } from '@peftjs/test-utils';
+import type { Adapter } from './adapter.js';
+import { BaseCheckpoint } from './base-checkpoint.js';
 import { type FileAccess, memoryFiles } from './file-access.js';
+import { openAdapter } from './open-adapter.js';
 
 /** A fixture folder (path parts under `fixtures/`) as an in-memory {@link FileAccess}. */
 export function fixtureFolder(...parts: string[]): FileAccess {
@@ -60,4 +64,16 @@ export function mergeCases(): MergeCase[] {
 /** A case's `case.json`. */
 export function readCaseJson(c: MergeCase): { trainable_line: string; nb_trainable: [number, number] } {
   return JSON.parse(readFileSync(fixturePath(...c.caseJson), 'utf8'));
+}
+
+/** A fixture safetensors file, read whole. */
+export async function readFixtureTensors(...parts: string[]): Promise<Map<string, Tensor>> {
+  return (await readSafetensors(new Uint8Array(readFileSync(fixturePath(...parts))))).tensors;
+}
+
+/** Opens a merge case's adapter and base from the fixtures. */
+export async function openCase(c: MergeCase): Promise<{ adapter: Adapter; base: BaseCheckpoint }> {
+  const adapter = await openAdapter(fixtureFolder(...c.adapter));
+  const base = await BaseCheckpoint.open(fixtureFolder(...c.base));
+  return { adapter, base };
 }
