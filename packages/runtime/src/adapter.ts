@@ -28,6 +28,11 @@ export interface AdapterInit {
   readonly close?: () => Promise<void>;
   /** Config warnings to keep (when `config` was parsed already). */
   readonly warnings?: readonly ConfigWarning[];
+  /**
+   * Require each LoRA layer's rank to equal the config's (`rank_pattern` applied), as loading in PEFT does.
+   * Combinations turn it off: an svd combination keeps at most min(out, in) ranks on a layer. @defaultValue true
+   */
+  readonly strictRanks?: boolean;
 }
 
 /**
@@ -63,13 +68,14 @@ export class Adapter {
     tensors: Map<string, AdapterTensor>,
     format: AdapterFormat,
     release: (() => Promise<void>) | undefined,
+    strictRanks: boolean,
   ) {
     this.config = config;
     this.warnings = warnings;
     this.tensors = tensors;
     this.format = format;
     this.release = release;
-    const { layers, replacements } = buildLayers(config, tensors);
+    const { layers, replacements } = buildLayers(config, tensors, strictRanks);
     this.layers = layers;
     this.replacements = replacements;
     this.byModule = new Map(layers.map((l) => [l.module, l]));
@@ -99,7 +105,14 @@ export class Adapter {
         : Object.entries(init.tensors as Record<string, AdapterTensor | TensorInput>);
     const tensors = new Map<string, AdapterTensor>();
     for (const [key, t] of entries) tensors.set(key, 'float32' in t ? t : memoryTensor(key, t));
-    return new Adapter(config, warnings, tensors, init.format ?? 'memory', init.close);
+    return new Adapter(
+      config,
+      warnings,
+      tensors,
+      init.format ?? 'memory',
+      init.close,
+      init.strictRanks ?? true,
+    );
   }
 
   /** `LORA`, `ADALORA` or `IA3`. */

@@ -35,7 +35,11 @@ type ModuleParams = Map<AdapterParam, { tensor: AdapterTensor; weightSuffix: boo
  * @throws {AdapterError} `BAD_ADAPTER`, `UNSUPPORTED_FEATURE`
  * @internal
  */
-export function buildLayers(config: AdapterConfig, tensors: ReadonlyMap<string, AdapterTensor>): BuiltLayers {
+export function buildLayers(
+  config: AdapterConfig,
+  tensors: ReadonlyMap<string, AdapterTensor>,
+  strictRanks = true,
+): BuiltLayers {
   checkSupported(config);
   const modules = new Map<string, ModuleParams>();
   const replacements = new Map<string, AdapterReplacement>();
@@ -80,7 +84,9 @@ export function buildLayers(config: AdapterConfig, tensors: ReadonlyMap<string, 
   for (const [module, params] of modules) {
     checkTargeted(config, module);
     layers.push(
-      config.peft_type === 'IA3' ? ia3Layer(config, module, params) : loraLayer(config, module, params),
+      config.peft_type === 'IA3'
+        ? ia3Layer(config, module, params)
+        : loraLayer(config, module, params, strictRanks),
     );
   }
   return { layers, replacements: [...replacements.values()] };
@@ -167,7 +173,12 @@ function vector(module: string, t: AdapterTensor | undefined, length: number): v
   }
 }
 
-function loraLayer(config: LoraConfig | AdaLoraConfig, module: string, params: ModuleParams): LoraLayer {
+function loraLayer(
+  config: LoraConfig | AdaLoraConfig,
+  module: string,
+  params: ModuleParams,
+  strictRanks: boolean,
+): LoraLayer {
   const adalora = config.peft_type === 'ADALORA';
   const embedding = params.has('lora_embedding_A') || params.has('lora_embedding_B');
   const allowed: AdapterParam[] = adalora
@@ -195,7 +206,7 @@ function loraLayer(config: LoraConfig | AdaLoraConfig, module: string, params: M
     );
   }
   const configRank = rankOf(config, module);
-  if (configRank !== rank) {
+  if (strictRanks && configRank !== rank) {
     throw bad(module, `the tensors have rank ${rank}, but the config gives this module r=${configRank}`);
   }
   const magnitude = get('lora_magnitude_vector');

@@ -18,8 +18,10 @@ export {
   SAFETENSORS_WEIGHTS_NAME,
 } from './base-checkpoint.js';
 export type { CheckpointIndex } from './checkpoint-index.js';
+export { type CombineAdaptersOptions, combineAdapters, type WeightedAdapter } from './combine-adapters.js';
 export { AdapterError, type AdapterErrorCode, type AdapterErrorOptions, isAdapterError } from './errors.js';
 export { type FileAccess, memoryFiles, readAllBytes, readAllText } from './file-access.js';
+export { type AdapterSummary, inspectAdapter, type ModuleSummary } from './inspect-adapter.js';
 export { createMemoryWriter, type MemoryWriter } from './memory-writer.js';
 export {
   type CheckpointWriter,
@@ -33,4 +35,12 @@ export { type MergePlan, type PlannedTensor, planMerge, type TensorOperation } f
 export type { MergePool } from './merge-tensor.js';
 export { ADAPTER_BIN_NAME, ADAPTER_SAFETENSORS_NAME, openAdapter } from './open-adapter.js';
 export { KNOWN_CHECKPOINT_FILES } from './other-files.js';
+export { formatFixed4, formatThousands } from './python-format.js';
 export type { NameMapping } from './resolve-base-names.js';
+export { adapterConfigText, adapterWeightChunks, saveAdapterFiles } from './save-adapter.js';
+export {
+  countParameters,
+  formatTrainableLine,
+  type ParameterCount,
+  type ParameterSource,
+} from './trainable-parameters.js';

@@ -130,7 +130,11 @@ export function inspectAdapter(adapter: Adapter): AdapterSummary {
       bias: lora?.bias ?? 'none',
     },
     modules,
-    replacements: adapter.replacements.map((r) => ({ name: r.name, reason: r.reason, shape: r.tensor.shape })),
+    replacements: adapter.replacements.map((r) => ({
+      name: r.name,
+      reason: r.reason,
+      shape: r.tensor.shape,
+    })),
     trainableParameters: adapterParameters(adapter).trainable,
     storedValues,
     bytes,

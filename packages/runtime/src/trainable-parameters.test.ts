@@ -5,7 +5,7 @@ import { countParameters, formatTrainableLine } from './trainable-parameters.js'
 
 const cases = mergeCases();
 
-describe("print_trainable_parameters() of every case", () => {
+describe('print_trainable_parameters() of every case', () => {
   it('finds the cases', () => {
     expect(cases.length).toBeGreaterThanOrEqual(30);
   });

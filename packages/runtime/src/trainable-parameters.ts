@@ -37,7 +37,8 @@ export function adapterParameters(adapter: Adapter): { trainable: number; extra:
     trainable += layerParameters(layer);
     if (layer.kind !== 'ia3' && layer.adalora !== undefined) extra += 1;
   }
-  for (const r of adapter.replacements) if (r.reason === 'modules_to_save') trainable += numel(r.tensor.shape);
+  for (const r of adapter.replacements)
+    if (r.reason === 'modules_to_save') trainable += numel(r.tensor.shape);
   return { trainable, extra };
 }
 
@@ -90,7 +91,8 @@ export function countParameters(adapter: Adapter, base: ParameterSource): Parame
     // freezes again (their trainable copies are counted above).
     const frozen = new Set(copies.map((n) => mapping.map(n)));
     for (const name of names) {
-      if ((name === 'bias' || name.endsWith('.bias')) && !frozen.has(name)) trainable += numel(base.info(name).shape);
+      if ((name === 'bias' || name.endsWith('.bias')) && !frozen.has(name))
+        trainable += numel(base.info(name).shape);
     }
   } else {
     for (const layer of adapter.layers) {
