@@ -1,2 +1,11 @@
 /** @packageDocumentation peftjs for Node: files, worker threads and onnxruntime-node plugged into @peftjs/runtime. */
-export {};
+
+export * from '@peftjs/runtime';
+export {
+  createDirectoryWriter,
+  type DirectoryWriter,
+  type DirectoryWriterOptions,
+} from './directory-writer.js';
+export { loadAdapter, openBaseCheckpoint, type SaveAdapterOptions, saveAdapter } from './load-adapter.js';
+export { type MergeToDirectoryOptions, mergeAdapterToDirectory } from './merge-adapter-to-directory.js';
+export { nodeFiles, SHARED_READ_BYTES } from './node-files.js';
