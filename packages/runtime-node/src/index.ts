@@ -8,4 +8,4 @@ export {
 } from './directory-writer.js';
 export { loadAdapter, openBaseCheckpoint, type SaveAdapterOptions, saveAdapter } from './load-adapter.js';
 export { type MergeToDirectoryOptions, mergeAdapterToDirectory } from './merge-adapter-to-directory.js';
-export { nodeFiles, SHARED_READ_BYTES } from './node-files.js';
+export { nodeFiles, SHARED_READ_BYTES, sharedBytes } from './node-files.js';

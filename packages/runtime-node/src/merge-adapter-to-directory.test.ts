@@ -142,6 +142,7 @@ describe('mergeAdapterToDirectory never leaves partial output', () => {
         if (name !== 'model-00003-of-00004.safetensors') return source;
         return {
           ...source,
+          readInto: () => Promise.reject(new Error('EIO: i/o error')),
           read: (offset: number, length: number) =>
             ++reads > 2 ? Promise.reject(new Error('EIO: i/o error')) : source.read(offset, length),
         };

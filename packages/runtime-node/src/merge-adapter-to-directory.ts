@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { createKernelPool, type KernelPool } from '@peftjs/kernels/node';
 import {
@@ -10,6 +11,7 @@ import {
 } from '@peftjs/runtime';
 import { createDirectoryWriter } from './directory-writer.js';
 import { loadAdapter, openBaseCheckpoint } from './load-adapter.js';
+import { sharedBytes } from './node-files.js';
 
 /** Options of {@link mergeAdapterToDirectory}. */
 export interface MergeToDirectoryOptions {
@@ -23,7 +25,7 @@ export interface MergeToDirectoryOptions {
   readonly onProgress?: (progress: MergeProgress) => void;
   /** Cancels the merge; nothing is left in `outDir`. */
   readonly signal?: AbortSignal;
-  /** Worker threads for big tensors; 1 merges on the calling thread. @defaultValue min(8, cores − 1) */
+  /** Worker threads for big tensors; 1 merges on the calling thread. @defaultValue the number of cores, at most 16 */
   readonly threads?: number;
   /** Replace files already in `outDir`. @defaultValue false */
   readonly overwrite?: boolean;
@@ -32,6 +34,9 @@ export interface MergeToDirectoryOptions {
   /** Copy the base folder's other files (config.json, generation_config.json, tokenizer files, …). @defaultValue true */
   readonly copyOtherFiles?: boolean;
 }
+
+/** Most worker threads a merge starts by default. */
+const MAX_THREADS = 16;
 
 /** Tensors smaller than this many values are not worth a worker round trip. */
 const POOL_MIN_VALUES = 1 << 20;
@@ -72,7 +77,8 @@ export async function mergeAdapterToDirectory(options: MergeToDirectoryOptions):
     adapter = await loadAdapter(options.adapterDir);
     base = await openBaseCheckpoint(options.baseDir);
     if (options.threads !== 1 && hasBigTensor(base)) {
-      pool = createKernelPool(options.threads === undefined ? {} : { threads: options.threads });
+      // The calling thread mostly waits on I/O and workers, so every core gets a worker.
+      pool = createKernelPool({ threads: options.threads ?? Math.min(MAX_THREADS, availableParallelism()) });
     }
     const writer = createDirectoryWriter(options.outDir, {
       overwrite: options.overwrite ?? false,
@@ -82,6 +88,7 @@ export async function mergeAdapterToDirectory(options: MergeToDirectoryOptions):
       base,
       adapter,
       writer,
+      allocate: sharedBytes,
       ...(pool === undefined ? {} : { pool }),
       ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),

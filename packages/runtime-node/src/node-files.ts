@@ -1,7 +1,6 @@
 import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { AdapterError, type FileAccess } from '@peftjs/runtime';
-import type { ByteSource } from '@peftjs/safetensors';
+import { AdapterError, type FileAccess, type FileSource } from '@peftjs/runtime';
 
 /** Reads at least this big go into a `SharedArrayBuffer`, so a kernel worker pool can merge them in place. */
 export const SHARED_READ_BYTES = 1024 * 1024; // 1 MiB
@@ -60,7 +59,7 @@ export function nodeFiles(dir: string): FileAccess {
   };
 }
 
-async function openSource(path: string): Promise<ByteSource> {
+async function openSource(path: string): Promise<FileSource> {
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');
@@ -72,35 +71,41 @@ async function openSource(path: string): Promise<ByteSource> {
   }
   const { size } = await handle.stat();
   let closed = false;
+  async function readInto(offset: number, target: Uint8Array): Promise<void> {
+    const length = target.length;
+    if (closed) throw new AdapterError('IO_ERROR', `cannot read ${path}: it was closed`);
+    if (offset < 0 || offset + length > size) {
+      throw new AdapterError(
+        'IO_ERROR',
+        `${path}: read of ${length} bytes at ${offset} is outside its ${size} bytes`,
+      );
+    }
+    // Big reads are split into slices read concurrently: each pread copies from the page cache on its own libuv
+    // thread.
+    const slices = Math.max(1, Math.min(PARALLEL_READS, Math.floor(length / SLICE_BYTES)));
+    const step = Math.ceil(length / slices);
+    try {
+      await Promise.all(
+        Array.from({ length: slices }, (_, i) =>
+          readFully(handle, target, i * step, Math.min(step, length - i * step), offset + i * step, path),
+        ),
+      );
+    } catch (cause) {
+      throw new AdapterError(
+        'IO_ERROR',
+        `reading ${length} bytes at ${offset} from ${path} failed: ${String(cause)}`,
+        {
+          cause,
+        },
+      );
+    }
+  }
   return {
     size,
+    readInto,
     async read(offset: number, length: number): Promise<Uint8Array> {
-      if (closed) throw new AdapterError('IO_ERROR', `cannot read ${path}: it was closed`);
-      if (offset < 0 || length < 0 || offset + length > size) {
-        throw new AdapterError(
-          'IO_ERROR',
-          `${path}: read of ${length} bytes at ${offset} is outside its ${size} bytes`,
-        );
-      }
-      const buffer =
-        length >= SHARED_READ_BYTES ? new Uint8Array(new SharedArrayBuffer(length)) : new Uint8Array(length);
-      const slices = Math.max(1, Math.min(PARALLEL_READS, Math.floor(length / SLICE_BYTES)));
-      const step = Math.ceil(length / slices);
-      try {
-        await Promise.all(
-          Array.from({ length: slices }, (_, i) =>
-            readFully(handle, buffer, i * step, Math.min(step, length - i * step), offset + i * step, path),
-          ),
-        );
-      } catch (cause) {
-        throw new AdapterError(
-          'IO_ERROR',
-          `reading ${length} bytes at ${offset} from ${path} failed: ${String(cause)}`,
-          {
-            cause,
-          },
-        );
-      }
+      const buffer = length >= SHARED_READ_BYTES ? sharedBytes(length) : new Uint8Array(length);
+      await readInto(offset, buffer);
       return buffer;
     },
     async close() {
@@ -109,6 +114,16 @@ async function openSource(path: string): Promise<ByteSource> {
       await handle.close();
     },
   };
+}
+
+/**
+ * Zero-filled bytes backed by a `SharedArrayBuffer`, which `@peftjs/kernels/node`'s worker pool merges in place.
+ *
+ * @param length - number of bytes
+ * @returns the bytes
+ */
+export function sharedBytes(length: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(length));
 }
 
 async function readFully(

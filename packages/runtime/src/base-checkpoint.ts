@@ -2,7 +2,7 @@ import { openSafetensors, type SafetensorsReader, type Tensor, type TensorInfo }
 import { numel } from './adapter-tensor.js';
 import { type CheckpointIndex, parseCheckpointIndex } from './checkpoint-index.js';
 import { AdapterError, wrapError } from './errors.js';
-import type { FileAccess } from './file-access.js';
+import type { FileAccess, FileSource } from './file-access.js';
 
 /** The single-file weights name `save_pretrained` writes. */
 export const SAFETENSORS_WEIGHTS_NAME = 'model.safetensors';
@@ -175,20 +175,21 @@ export class BaseCheckpoint {
   }
 
   /**
-   * Reads a byte range of one tensor (for streaming big unchanged tensors).
+   * Reads bytes of one tensor into a caller's buffer (through the source's `readInto` when it has one).
    *
    * @param name - a tensor name
+   * @param target - where the bytes go; `target.length` bytes are read
    * @param offset - first byte, relative to the tensor
-   * @param length - number of bytes
-   * @returns the bytes
    * @throws {AdapterError} `TARGET_NOT_FOUND`, `IO_ERROR`
    */
-  async readRange(name: string, offset: number, length: number): Promise<Uint8Array> {
+  async readInto(name: string, target: Uint8Array, offset = 0): Promise<void> {
     const info = this.info(name);
     const reader = this.reader(info.file);
+    const source = reader.source as FileSource;
     const at = reader.header.dataOffset + info.dataOffsets[0] + offset;
     try {
-      return await reader.source.read(at, length);
+      if (source.readInto) await source.readInto(at, target);
+      else target.set(await source.read(at, target.length));
     } catch (error) {
       throw wrapError(error, 'IO_ERROR', `reading ${name} from ${this.files.location}/${info.file} failed`);
     }

@@ -16,9 +16,18 @@ export interface FileAccess {
    * `close()`). Throws when it does not exist. `read` must return a buffer of its own (not a view of data the
    * source keeps): merging changes tensors in place.
    */
-  open(name: string): Promise<ByteSource>;
+  open(name: string): Promise<FileSource>;
   /** The files directly inside the folder (no sub-folders), when the platform can list them. */
   list?(): Promise<readonly string[]>;
+}
+
+/**
+ * A `ByteSource` that can also read into a caller's buffer: merges then reuse a few working buffers instead of
+ * allocating one per tensor.
+ */
+export interface FileSource extends ByteSource {
+  /** Reads `target.length` bytes at `offset` into `target`. */
+  readInto?(offset: number, target: Uint8Array): Promise<void>;
 }
 
 /**

@@ -20,7 +20,7 @@ export {
 export type { CheckpointIndex } from './checkpoint-index.js';
 export { type CombineAdaptersOptions, combineAdapters, type WeightedAdapter } from './combine-adapters.js';
 export { AdapterError, type AdapterErrorCode, type AdapterErrorOptions, isAdapterError } from './errors.js';
-export { type FileAccess, memoryFiles, readAllBytes, readAllText } from './file-access.js';
+export { type FileAccess, type FileSource, memoryFiles, readAllBytes, readAllText } from './file-access.js';
 export { type AdapterSummary, inspectAdapter, type ModuleSummary } from './inspect-adapter.js';
 export { createMemoryWriter, type MemoryWriter } from './memory-writer.js';
 export {

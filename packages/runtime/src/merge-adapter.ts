@@ -1,6 +1,7 @@
 import { type LazyTensorInput, serializeSafetensorsStream } from '@peftjs/safetensors';
 import type { Adapter } from './adapter.js';
 import type { BaseCheckpoint } from './base-checkpoint.js';
+import { BufferRing } from './buffer-ring.js';
 import { AdapterError, wrapError } from './errors.js';
 import type { FileAccess } from './file-access.js';
 import { type MergePlan, type PlannedTensor, planMerge } from './merge-plan.js';
@@ -12,7 +13,11 @@ import { otherCheckpointFiles } from './other-files.js';
  * browser can collect the files in memory. Nothing may appear under its final name before `commit()`.
  */
 export interface CheckpointWriter {
-  /** Writes one file of the output from its chunks (to a temporary place until `commit()`). */
+  /**
+   * Writes one file of the output from its chunks (to a temporary place until `commit()`). The merge reuses its
+   * buffers: a chunk's bytes stay valid only until the chunk after the next one is requested, so write (or copy)
+   * each chunk before asking for the one after next — one write in flight at a time.
+   */
   writeFile(name: string, chunks: AsyncIterable<Uint8Array>): Promise<void>;
   /** Copies a file of the base folder unchanged; without it the merge streams the file through `writeFile`. */
   copyFile?(from: FileAccess, name: string): Promise<void>;
@@ -54,6 +59,11 @@ export interface MergeAdapterOptions {
   readonly copyOtherFiles?: boolean;
   /** Unchanged tensors are streamed in pieces of at most this many bytes. @defaultValue 16 MiB */
   readonly chunkBytes?: number;
+  /**
+   * Allocates the merge's two working buffers (each as big as the largest changed tensor). `@peftjs/runtime-node`
+   * passes `SharedArrayBuffer`-backed memory so a worker pool merges in place. @defaultValue `new Uint8Array(n)`
+   */
+  readonly allocate?: (bytes: number) => Uint8Array;
 }
 
 /** What {@link mergeAdapter} wrote. */
@@ -92,6 +102,21 @@ export async function mergeAdapter(options: MergeAdapterOptions): Promise<MergeR
   const plan = planMerge(options.base, options.adapter);
   const others = options.copyOtherFiles === false ? [] : await otherCheckpointFiles(plan.base);
   const { writer } = options;
+  const chunkBytes = options.chunkBytes ?? MERGE_CHUNK_BYTES;
+  let biggestChanged = 0;
+  let biggestCopied = 0;
+  for (const f of plan.files) {
+    for (const t of f.tensors) {
+      if (t.ops.length > 0) biggestChanged = Math.max(biggestChanged, t.info.byteLength);
+      else biggestCopied = Math.max(biggestCopied, t.info.byteLength);
+    }
+  }
+  // Two buffers: one being written while the next tensor (or chunk) is read and merged into the other.
+  const ring = new BufferRing(
+    Math.max(biggestChanged, Math.min(chunkBytes, biggestCopied), 1),
+    2,
+    options.allocate ?? ((n) => new Uint8Array(n)),
+  );
   try {
     let done = 0;
     const report = (t: PlannedTensor, file: string) => {
@@ -105,7 +130,7 @@ export async function mergeAdapter(options: MergeAdapterOptions): Promise<MergeR
         {
           dtype: t.info.dtype,
           shape: t.info.shape,
-          data: () => tensorData(plan, t, file.name, report, options),
+          data: () => tensorData(plan, t, file.name, report, ring, options),
         },
       ]);
       const chunks = serializeSafetensorsStream(entries, { metadata: plan.base.metadataOf(file.name) });
@@ -138,15 +163,22 @@ async function tensorData(
   t: PlannedTensor,
   file: string,
   report: (t: PlannedTensor, file: string) => void,
+  ring: BufferRing,
   options: MergeAdapterOptions,
 ): Promise<Uint8Array | AsyncIterable<Uint8Array>> {
   checkAborted(options.signal);
   if (t.ops.length > 0) {
-    const merged = await mergeTensor(await plan.base.read(t.name), t.ops, options.pool);
+    const data = ring.next(t.info.byteLength);
+    await plan.base.readInto(t.name, data);
+    const merged = await mergeTensor(
+      { name: t.name, dtype: t.info.dtype, shape: t.info.shape, data },
+      t.ops,
+      options.pool,
+    );
     report(t, file);
     return merged;
   }
-  return streamUnchanged(plan.base, t, file, report, options.chunkBytes ?? MERGE_CHUNK_BYTES);
+  return streamUnchanged(plan.base, t, file, report, ring);
 }
 
 async function* streamUnchanged(
@@ -154,11 +186,13 @@ async function* streamUnchanged(
   t: PlannedTensor,
   file: string,
   report: (t: PlannedTensor, file: string) => void,
-  chunkBytes: number,
+  ring: BufferRing,
 ): AsyncGenerator<Uint8Array> {
   const size = t.info.byteLength;
-  for (let at = 0; at < size; at += chunkBytes) {
-    yield await base.readRange(t.name, at, Math.min(chunkBytes, size - at));
+  for (let at = 0; at < size; at += ring.size) {
+    const chunk = ring.next(Math.min(ring.size, size - at));
+    await base.readInto(t.name, chunk, at);
+    yield chunk;
   }
   report(t, file);
 }
