@@ -25,7 +25,10 @@ export interface MergeToDirectoryOptions {
   readonly onProgress?: (progress: MergeProgress) => void;
   /** Cancels the merge; nothing is left in `outDir`. */
   readonly signal?: AbortSignal;
-  /** Worker threads for big tensors; 1 merges on the calling thread. @defaultValue the number of cores, at most 16 */
+  /**
+   * Worker threads for big tensors; 1 merges on the calling thread. Each worker costs ~10 MB of memory; on a
+   * 16-core machine 16 workers merge ~25% faster than 8. @defaultValue the number of cores, at most 8
+   */
   readonly threads?: number;
   /** Replace files already in `outDir`. @defaultValue false */
   readonly overwrite?: boolean;
@@ -36,7 +39,7 @@ export interface MergeToDirectoryOptions {
 }
 
 /** Most worker threads a merge starts by default. */
-const MAX_THREADS = 16;
+const MAX_THREADS = 8;
 
 /** Tensors smaller than this many values are not worth a worker round trip. */
 const POOL_MIN_VALUES = 1 << 20;
