@@ -14,7 +14,7 @@ export interface ModuleSummary {
   readonly rank?: number;
   /** LoRA family: lora_alpha (alpha_pattern applied). */
   readonly alpha?: number;
-  /** LoRA family: the scaling ΔW is multiplied by. */
+  /** LoRA family: ΔW = scaling · B·A (AdaLoRA, in LoRA form: `lora_alpha / (init_r + 1e-5)`). */
   readonly scaling?: number;
   /** AdaLoRA: init_r (ranknum). */
   readonly initRank?: number;
@@ -101,7 +101,7 @@ export function inspectAdapter(adapter: Adapter): AdapterSummary {
       kind: layer.kind,
       rank: layer.rank,
       alpha: layer.alpha,
-      scaling: layer.adalora?.scaling ?? layer.scaling,
+      scaling: layer.scaling,
       ...(layer.adalora ? { initRank: layer.adalora.initR } : {}),
       dora: layer.magnitude !== undefined,
       loraBias: layer.loraBias !== undefined,
