@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { UsageError } from './io.js';
 
@@ -32,6 +33,42 @@ export function optionalNumber(values: Record<string, unknown>, name: string): n
   const n = Number(v);
   if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) {
     throw new UsageError(`--${name} must be a number, got '${String(v)}'`);
+  }
+  return n;
+}
+
+/** A flag or argument naming a folder that must exist; a usage error naming the flag and the path otherwise. */
+export function existingDirectory(path: string, what: string): string {
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(path).isDirectory();
+  } catch {
+    throw new UsageError(`${what} '${path}' does not exist`);
+  }
+  if (!isDirectory) throw new UsageError(`${what} '${path}' is not a folder`);
+  return path;
+}
+
+/** A comma-separated list of finite numbers (`0.7,0.5`); a usage error naming the flag and the bad item. */
+export function numberList(value: string, name: string): number[] {
+  return value.split(',').map((item) => {
+    const n = Number(item);
+    if (item.trim() === '' || !Number.isFinite(n)) {
+      throw new UsageError(`--${name} must be comma-separated finite numbers, got '${item}' in '${value}'`);
+    }
+    return n;
+  });
+}
+
+/** An optional integer flag within `[min, Number.MAX_SAFE_INTEGER]`; a usage error otherwise. */
+export function optionalInteger(
+  values: Record<string, unknown>,
+  name: string,
+  min: number,
+): number | undefined {
+  const n = optionalNumber(values, name);
+  if (n !== undefined && (!Number.isSafeInteger(n) || n < min)) {
+    throw new UsageError(`--${name} must be an integer >= ${min}, got '${String(values[name])}'`);
   }
   return n;
 }
