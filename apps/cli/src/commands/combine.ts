@@ -193,7 +193,7 @@ function parseSources(given: unknown, weights: number[]): Source[] {
   if (list.length === 0) throw new UsageError('--adapter is required (one per source adapter)');
   if (weights.length !== list.length) {
     throw new UsageError(
-      `--weights has ${weights.length} value${weights.length === 1 ? '' : 's'} for ${list.length} adapters; ` +
+      `--weights has ${plural(weights.length, 'value')} for ${plural(list.length, 'adapter')}; ` +
         'give one weight per --adapter',
     );
   }
@@ -213,4 +213,8 @@ function ranksOf(adapter: Adapter | undefined): number[] {
   const ranks = new Set<number>();
   for (const l of adapter?.layers ?? []) if (l.kind !== 'ia3') ranks.add(l.rank);
   return [...ranks].sort((a, b) => a - b);
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
