@@ -1,8 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSafetensorsFile, toFloat32 } from '@peftjs/safetensors/node';
+import { type FloatBuffer, mergeAdalora, mergeIa3, mergeIa3Bias, mergeLora } from '@peftjs/kernels';
+import { readSafetensorsFile, toFloat32, toTypedArray } from '@peftjs/safetensors/node';
 import { fixturePath } from '@peftjs/test-utils';
+import * as ort from 'onnxruntime-node';
 import type { BaseWeight } from './locate/types.js';
+import type { MergeTarget } from './merge/merge-into-model.js';
 import { decodeModel } from './model/codec.js';
 import { type ExternalDataSource, externalDataFromFiles } from './model/external-data.js';
 import type { ModelProto } from './model/types.js';
@@ -110,4 +113,99 @@ export function goldenCaseArchs(): { caseName: string; arch: string }[] {
   return readdirSync(fixturePath('golden', 'cases'))
     .sort()
     .map((caseName) => ({ caseName, arch: caseName.split('-')[0] as string }));
+}
+
+/** Merge targets for every layer of a golden adapter, through the kernels (what @peftjs/runtime will do). */
+export async function adapterTargets(dir: string): Promise<MergeTarget[]> {
+  const { config, tensors, layers, replaced } = await readAdapter(dir);
+  const get = (name: string) => {
+    const t = tensors.get(name);
+    if (!t) throw new Error(`adapter tensor ${name} is missing`);
+    return t;
+  };
+  const targets: MergeTarget[] = [];
+  const type = config.peft_type;
+  for (const module of layers) {
+    if (type === 'LORA') {
+      const a = get(`${module}.lora_A.weight`);
+      const b = get(`${module}.lora_B.weight`);
+      const [rank, inFeatures] = a.shape as [number, number];
+      const alpha = config.lora_alpha as number;
+      const scaling = config.use_rslora ? alpha / Math.sqrt(rank) : alpha / (config.r as number);
+      const outFeatures = b.shape[0] as number;
+      targets.push({
+        module,
+        kind: 'linear',
+        merge: (w, { fanInFanOut }) =>
+          mergeLora(w, { a: a.data, b: b.data, rank, inFeatures, outFeatures, scaling, fanInFanOut }),
+      });
+    } else if (type === 'IA3') {
+      const l = get(`${module}.ia3_l`).data;
+      const feedforward = (config.feedforward_modules as string[]).some((f) => module.endsWith(f));
+      targets.push({
+        module,
+        kind: 'linear',
+        merge: (w, { fanInFanOut }) => mergeIa3(w, { l, feedforward, fanInFanOut }),
+        ...(feedforward ? {} : { mergeBias: (bias: FloatBuffer) => mergeIa3Bias(bias, { l, feedforward }) }),
+      });
+    } else if (type === 'ADALORA') {
+      const a = get(`${module}.lora_A`);
+      const [rank, inFeatures] = a.shape as [number, number];
+      const ada = {
+        a: a.data,
+        e: get(`${module}.lora_E`).data,
+        b: get(`${module}.lora_B`).data,
+        rank,
+        inFeatures,
+        outFeatures: get(`${module}.lora_B`).shape[0] as number,
+        scaling: config.lora_alpha as number,
+        ranknum: config.init_r as number,
+      };
+      targets.push({
+        module,
+        kind: 'linear',
+        merge: (w, { fanInFanOut }) => mergeAdalora(w, { ...ada, fanInFanOut }),
+      });
+    } else throw new Error(`unexpected peft_type ${String(type)}`);
+  }
+  for (const module of replaced) {
+    const bias = tensors.get(`${module}.bias`);
+    targets.push({
+      module,
+      kind: 'linear',
+      replaceWeight: get(`${module}.weight`).data,
+      ...(bias ? { replaceBias: bias.data } : {}),
+    });
+  }
+  return targets;
+}
+
+/** Runs a model in onnxruntime-node on the base's inputs.safetensors; returns `logits`. */
+export async function runLogits(
+  arch: string,
+  model: Uint8Array,
+  externalData: { path: string; data: Uint8Array }[] = [],
+): Promise<Float32Array> {
+  const { tensors } = await readSafetensorsFile(fixturePath('golden', 'bases', arch, 'inputs.safetensors'));
+  const session = await ort.InferenceSession.create(model, externalData.length > 0 ? { externalData } : {});
+  try {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const name of session.inputNames) {
+      const t = tensors.get(name);
+      if (!t) throw new Error(`no input ${name}`);
+      feeds[name] = new ort.Tensor('int64', toTypedArray(t) as BigInt64Array, t.shape);
+    }
+    const out = await session.run(feeds);
+    return out.logits?.data as Float32Array;
+  } finally {
+    await session.release();
+  }
+}
+
+/** A float32 tensor of a safetensors file. */
+export async function readExpected(path: string, name: string): Promise<Float32Array> {
+  const { tensors } = await readSafetensorsFile(path);
+  const t = tensors.get(name);
+  if (!t) throw new Error(`${path} has no ${name}`);
+  return toFloat32(t);
 }

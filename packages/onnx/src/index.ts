@@ -48,6 +48,15 @@ export type {
 } from './locate/types.js';
 export { WeightLocator } from './locate/weight-locator.js';
 export {
+  type BiasMergeFn,
+  type MergeContext,
+  type MergedModule,
+  type MergeIntoModelOptions,
+  type MergeTarget,
+  mergeIntoModel,
+  type WeightMergeFn,
+} from './merge/merge-into-model.js';
+export {
   decodeModel,
   type EncodeModelOptions,
   encodeModel,
