@@ -65,8 +65,10 @@ export class GraphEditor {
     for (let i = 1; ; i++) if (!this.has(`${base}_${i}`)) return `${base}_${i}`;
   }
 
-  private checkFree(name: string, what: string): void {
-    if (name === '' || this.has(name)) {
+  /** A value name may be defined once; a name only referenced so far (a dangling input) may be defined now. */
+  private checkFree(name: string, what: string, node = false): void {
+    const taken = node ? this.index.hasNodeName(name) : this.index.isDefined(name);
+    if (name === '' || taken) {
       throw new OnnxError(
         'DUPLICATE_NAME',
         `Cannot add ${what} "${name}": the name is empty or already used.`,
@@ -122,7 +124,7 @@ export class GraphEditor {
   /**
    * Adds an initializer to the top-level graph.
    *
-   * @param tensor - a tensor with a new name (see `createTensor`)
+   * @param tensor - a tensor whose name no value defines yet (see `createTensor`)
    * @returns the tensor
    * @throws {OnnxError} `DUPLICATE_NAME`
    */
@@ -134,8 +136,8 @@ export class GraphEditor {
   }
 
   /**
-   * Adds a node. Its outputs must be new names; its inputs may be any values (checked by
-   * {@link GraphEditor.checkTopologicalOrder}).
+   * Adds a node. Its outputs must not be defined yet (a name only referenced so far may be); its inputs may be
+   * any values (checked by {@link GraphEditor.checkTopologicalOrder}).
    *
    * @param spec - the node (see `createNode`) or an existing NodeProto
    * @param options - where to insert it
@@ -145,7 +147,7 @@ export class GraphEditor {
   addNode(spec: NodeSpec | NodeProto, options: AddNodeOptions = {}): NodeProto {
     const node = 'input' in spec ? spec : createNode(spec);
     for (const out of node.output) if (out !== '') this.checkFree(out, 'node output');
-    if (node.name !== '') this.checkFree(node.name, 'node');
+    if (node.name !== '') this.checkFree(node.name, 'node', true);
     const anchor = options.before ?? options.after;
     const graph = anchor ? (this.index.scopeOf(anchor)?.graph ?? this.graph) : this.graph;
     const at = anchor ? graph.node.indexOf(anchor) : -1;

@@ -128,7 +128,17 @@ export class ModelIndex {
     for (const scope of this.scopes) for (const node of scope.graph.node) yield { node, scope };
   }
 
-  /** Whether a name is taken by any value or node of the model. */
+  /** Whether a value of that name is defined: an initializer, a node output or a graph input. */
+  isDefined(name: string): boolean {
+    return this.initializers.has(name) || this.producers.has(name) || this.graphInputs.has(name);
+  }
+
+  /** Whether a node has that name. */
+  hasNodeName(name: string): boolean {
+    return this.nodeNames.has(name);
+  }
+
+  /** Whether a name is taken by any value (defined or only referenced) or node of the model. */
   isNameUsed(name: string): boolean {
     if (this.initializers.has(name) || this.producers.has(name) || this.graphInputs.has(name)) return true;
     return this.useMap.has(name) || this.nodeNames.has(name);
