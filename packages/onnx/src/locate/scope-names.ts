@@ -1,3 +1,6 @@
+import type { NodeProto } from '../model/types.js';
+import { ambiguous } from './build-location.js';
+
 /**
  * The module path of a TorchScript-exported node name: `/decoder/layers.0/self_attn/q_proj/MatMul` →
  * `decoder.layers.0.self_attn.q_proj`. A component that the next one extends is dropped, undoing the repeated
@@ -92,4 +95,27 @@ export function scopeMatch(module: string, scope: string): number {
   if (module.endsWith(`.${scope}`)) return 2;
   if (scope.endsWith(`.${module}`)) return 1;
   return 0;
+}
+
+/** Appends to a map of lists. @internal */
+export function push<V>(map: Map<string, V[]>, key: string, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** Nodes of the scope that names the module best (exact, then the longest suffix); undefined for none. @internal */
+export function bestScope(map: ReadonlyMap<string, NodeProto[]>, module: string): NodeProto[] | undefined {
+  let best: { score: number; length: number; nodes: NodeProto[] } | undefined;
+  let tie = false;
+  for (const [scope, nodes] of map) {
+    const score = scopeMatch(module, scope);
+    if (score === 0) continue;
+    if (!best || score > best.score || (score === best.score && scope.length > best.length)) {
+      best = { score, length: scope.length, nodes };
+      tie = false;
+    } else if (score === best.score && scope.length === best.length) tie = true;
+  }
+  if (tie) throw ambiguous(module, [], 'several node scopes name it equally well');
+  return best?.nodes;
 }

@@ -1,8 +1,8 @@
 import { OnnxError } from '../errors.js';
 import { ModelIndex } from '../graph/model-index.js';
-import { dataTypeName } from '../model/data-type.js';
 import { DataType, type ModelProto, type NodeProto } from '../model/types.js';
-import { parsePythonStrings, scopeMatch, torchScriptScope } from './scope-names.js';
+import { ambiguous, buildLocation, nodeLabel } from './build-location.js';
+import { bestScope, parsePythonStrings, push, torchScriptScope } from './scope-names.js';
 import type {
   LocateRequest,
   LocateStrategy,
@@ -12,7 +12,7 @@ import type {
   WeightUse,
 } from './types.js';
 import { ValueMatcher } from './value-match.js';
-import { findBias, resolveSource, tensorUses, type WeightSource } from './weight-uses.js';
+import { resolveSource, tensorUses, type WeightSource } from './weight-uses.js';
 
 const NAME_SCOPES = 'pkg.torch.onnx.name_scopes';
 const FOLDED_FROM = 'pkg.onnxscript.optimizer.constant_folding.folded_from';
@@ -23,10 +23,6 @@ type Found = { location: WeightLocation } | { notes: string[] };
 
 function fitsKind(use: WeightUse, kind: WeightKind | undefined): boolean {
   return kind === undefined || (kind === 'embedding') === (use.op === 'Gather');
-}
-
-function nodeLabel(node: NodeProto): string {
-  return node.name || `<${node.opType} → ${node.output[0] ?? ''}>`;
 }
 
 /**
@@ -146,7 +142,8 @@ export class WeightLocator {
           source === named
             ? `initializer "${source.name}"`
             : `"${source.name}" folded from "${module}.weight"`;
-        return this.build(
+        return buildLocation(
+          this.index,
           module,
           source,
           uses,
@@ -208,7 +205,8 @@ export class WeightLocator {
         `${strategy} nodes read`,
       );
     const [{ source, uses }] = matches as [{ source: WeightSource; uses: WeightUse[] }];
-    return this.build(
+    return buildLocation(
+      this.index,
       module,
       source,
       uses,
@@ -234,7 +232,7 @@ export class WeightLocator {
     if (names.length > 1) throw ambiguous(module, names, 'the base values equal');
     const [match] = matches as [(typeof matches)[number]];
     const how = `"${match.source.name}" holds the base weight${match.transposed ? ' transposed' : ''}`;
-    return this.build(module, match.source, match.uses, 'value-match', how, match.transposed);
+    return buildLocation(this.index, module, match.source, match.uses, 'value-match', how, match.transposed);
   }
 
   private candidates(): WeightSource[] {
@@ -245,98 +243,4 @@ export class WeightLocator {
     }
     return out;
   }
-
-  private build(
-    module: string,
-    source: WeightSource,
-    uses: WeightUse[],
-    strategy: LocateStrategy,
-    detail: string,
-    matchedTransposed?: boolean,
-  ): { location: WeightLocation } {
-    const first = uses[0] as WeightUse;
-    const mixed = uses.find(
-      (u) => u.layout !== first.layout || (u.op === 'Gather') !== (first.op === 'Gather'),
-    );
-    if (mixed) {
-      throw ambiguous(
-        module,
-        [source.name],
-        `it is read as ${first.op} (${first.layout}) and as ${mixed.op} (${mixed.layout}); pass a kind`,
-      );
-    }
-    const { tensor } = source;
-    if (tensor.dims.length !== 2) {
-      throw new OnnxError(
-        'UNSUPPORTED_DATA_TYPE',
-        `The weight "${source.name}" of module "${module}" is not 2-D: [${tensor.dims.join(', ')}].`,
-        {
-          value: tensor.dims,
-        },
-      );
-    }
-    const [d0, d1] = tensor.dims as [number, number];
-    const [inFeatures, outFeatures] = first.layout === 'in_out' ? [d0, d1] : [d1, d0];
-    const all = tensorUses(this.index, source.name);
-    const own = new Set(uses.map((u) => u.node));
-    const sharedWith = [
-      ...all.terminals.filter((u) => !own.has(u.node)).map((u) => nodeLabel(u.node)),
-      ...all.foreign.map((u) =>
-        u.node ? nodeLabel(u.node) : `graph output "${u.scope.graph.output[u.index]?.name}"`,
-      ),
-    ];
-    const bias = findBias(this.index, first, outFeatures);
-    const location: WeightLocation = {
-      module,
-      initializer: source.name,
-      tensor,
-      ...(source.constant ? { constant: source.constant } : {}),
-      op: first.op,
-      layout: first.layout,
-      node: nodeLabel(first.node),
-      uses,
-      inFeatures,
-      outFeatures,
-      dataType: tensor.dataType,
-      strategy,
-      detail: `${detail} (${dataTypeName(tensor.dataType)} [${tensor.dims.join(', ')}], ${first.layout})`,
-      sharedWith: [...new Set(sharedWith)],
-      ...(matchedTransposed === undefined ? {} : { matchedTransposed }),
-      ...(bias ? { bias } : {}),
-    };
-    return { location };
-  }
-}
-
-function push<V>(map: Map<string, V[]>, key: string, value: V): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
-}
-
-/** Nodes of the scope that names the module best (exact, then the longest suffix); undefined for none. */
-function bestScope(map: ReadonlyMap<string, NodeProto[]>, module: string): NodeProto[] | undefined {
-  let best: { score: number; length: number; nodes: NodeProto[] } | undefined;
-  let tie = false;
-  for (const [scope, nodes] of map) {
-    const score = scopeMatch(module, scope);
-    if (score === 0) continue;
-    if (!best || score > best.score || (score === best.score && scope.length > best.length)) {
-      best = { score, length: scope.length, nodes };
-      tie = false;
-    } else if (score === best.score && scope.length === best.length) tie = true;
-  }
-  if (tie) throw ambiguous(module, [], 'several node scopes name it equally well');
-  return best?.nodes;
-}
-
-function ambiguous(module: string, names: readonly string[], why: string): OnnxError {
-  const list = names.length > 0 ? ` (${names.map((n) => `"${n}"`).join(', ')})` : '';
-  return new OnnxError(
-    'AMBIGUOUS_TARGET',
-    `Module "${module}" matches more than one weight${list}: ${why}.`,
-    {
-      value: names,
-    },
-  );
 }

@@ -4,13 +4,9 @@ import {
   int32Codec,
   int64BigCodec,
   int64NumberCodec,
-  message,
-  messages,
-  optional,
-  repeated,
-  scalar,
   stringCodec,
-} from '../proto/fields.js';
+} from '../proto/codecs.js';
+import { message, messages, optional, repeated, scalar } from '../proto/fields.js';
 import type { MessageSchema } from '../proto/message.js';
 import type {
   AttributeProto,
