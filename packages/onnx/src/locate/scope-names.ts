@@ -1,5 +1,4 @@
 import type { NodeProto } from '../model/types.js';
-import { ambiguous } from './build-location.js';
 
 /**
  * The module path of a TorchScript-exported node name: `/decoder/layers.0/self_attn/q_proj/MatMul` →
@@ -104,18 +103,21 @@ export function push<V>(map: Map<string, V[]>, key: string, value: V): void {
   else map.set(key, [value]);
 }
 
-/** Nodes of the scope that names the module best (exact, then the longest suffix); undefined for none. @internal */
+/**
+ * Nodes of the scopes that name the module best: the same path, else the longest scope the module path ends
+ * with, else every scope that ends with the module path (a module under several wrappers, e.g. both branches
+ * of an optimum merged decoder). Several scopes may tie; the caller checks that they read one weight.
+ * @internal
+ */
 export function bestScope(map: ReadonlyMap<string, NodeProto[]>, module: string): NodeProto[] | undefined {
-  let best: { score: number; length: number; nodes: NodeProto[] } | undefined;
-  let tie = false;
+  let best: { rank: number; nodes: NodeProto[] } | undefined;
   for (const [scope, nodes] of map) {
     const score = scopeMatch(module, scope);
     if (score === 0) continue;
-    if (!best || score > best.score || (score === best.score && scope.length > best.length)) {
-      best = { score, length: scope.length, nodes };
-      tie = false;
-    } else if (score === best.score && scope.length === best.length) tie = true;
+    // a longer suffix of the module path is more specific; extra leading components say nothing
+    const rank = score * 1e6 + (score === 2 ? scope.length : 0);
+    if (!best || rank > best.rank) best = { rank, nodes: [...nodes] };
+    else if (rank === best.rank) best.nodes.push(...nodes);
   }
-  if (tie) throw ambiguous(module, [], 'several node scopes name it equally well');
   return best?.nodes;
 }

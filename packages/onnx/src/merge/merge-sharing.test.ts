@@ -9,6 +9,7 @@ import {
   createNode,
   createTensor,
   createValueInfo,
+  graphAttribute,
   intAttribute,
 } from '../graph/builders.js';
 import { ModelIndex } from '../graph/model-index.js';
@@ -204,6 +205,92 @@ describe('FLOAT16 weights behind a Cast', () => {
       b.every((v, k) => Math.abs(v - (a[k] as number)) < 1e-5);
     expect(close(out.y?.data as Float32Array, matmul(f16ToF32(want)))).toBe(true);
     expect(close(out.z?.data as Float32Array, matmul(w16))).toBe(true);
+    await session.release();
+  });
+});
+
+/** An optimum-style merged decoder in miniature: both If branches read one top-level weight. */
+function branchedModel(): ModelProto {
+  const graph = createGraph('branched');
+  graph.input.push(
+    createValueInfo('use_cache_branch', DataType.BOOL, []),
+    createValueInfo('x', DataType.FLOAT, [1, 2]),
+  );
+  graph.output.push(createValueInfo('y', DataType.FLOAT, [1, 2]));
+  graph.initializer.push(
+    createTensor('onnx::MatMul_1', DataType.FLOAT, [2, 2], new Float32Array([1, 2, 3, 4])),
+  );
+  const branch = (name: string) => {
+    const g = createGraph(name);
+    g.output.push(createValueInfo(`${name}_y`, DataType.FLOAT, [1, 2]));
+    g.node.push(
+      createNode({
+        opType: 'MatMul',
+        name: `/${name}/model/fc/MatMul`,
+        inputs: ['x', 'onnx::MatMul_1'],
+        outputs: [`${name}_y`],
+      }),
+    );
+    return g;
+  };
+  graph.node.push(
+    createNode({
+      opType: 'If',
+      name: 'optimum::if',
+      inputs: ['use_cache_branch'],
+      outputs: ['y'],
+      attributes: [
+        graphAttribute('then_branch', branch('with_past')),
+        graphAttribute('else_branch', branch('no_past')),
+      ],
+    }),
+  );
+  return createModel({ graph });
+}
+
+describe('weights read inside If subgraphs', () => {
+  it('finds the uses in both branches and merges the shared top-level initializer once', async () => {
+    const model = branchedModel();
+    const [result] = await mergeIntoModel(model, [
+      { module: 'model.fc', delta: new Float32Array([1, 0, 0, -1]) },
+    ]);
+    expect(result?.copied).toBe(false);
+    expect(result?.location.uses.map((u) => u.node.name)).toEqual([
+      '/with_past/model/fc/MatMul',
+      '/no_past/model/fc/MatMul',
+    ]);
+    const session = await ort.InferenceSession.create(encodeModel(model));
+    for (const flag of [0, 1]) {
+      const out = await session.run({
+        use_cache_branch: new ort.Tensor('bool', new Uint8Array([flag]), []),
+        x: new ort.Tensor('float32', new Float32Array([1, 1]), [1, 2]),
+      });
+      // W + ΔWᵀ = [[2, 2], [3, 3]]
+      expect(Array.from(out.y?.data as Float32Array)).toEqual([5, 5]);
+    }
+    await session.release();
+  });
+
+  it('copies for one branch only when only that scope is targeted, cloning nothing else', async () => {
+    const model = branchedModel();
+    const [result] = await mergeIntoModel(model, [
+      { module: 'with_past.model.fc', delta: new Float32Array([1, 0, 0, -1]) },
+    ]);
+    expect(result).toMatchObject({ copied: true, initializer: 'with_past.model.fc.weight' });
+    const session = await ort.InferenceSession.create(encodeModel(model));
+    const run = async (flag: number) =>
+      Array.from(
+        (
+          await session.run({
+            use_cache_branch: new ort.Tensor('bool', new Uint8Array([flag]), []),
+            x: new ort.Tensor('float32', new Float32Array([1, 1]), [1, 2]),
+          })
+        ).y?.data as Float32Array,
+      );
+    expect([await run(1), await run(0)]).toEqual([
+      [5, 5],
+      [4, 6],
+    ]);
     await session.release();
   });
 });

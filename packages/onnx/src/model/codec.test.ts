@@ -129,6 +129,25 @@ describe('changes and unknown fields', () => {
     expect(out.graph.initializer[0]?.dims).toEqual([-1, 3]);
   });
 
+  it('keeps unknown groups (wire types 3/4) byte for byte', () => {
+    const w = new ProtoWriter();
+    w.tag(1, 0);
+    w.varint(9);
+    w.tag(40, 3); // start group 40
+    w.string(1, 'inside');
+    w.tag(2, 0);
+    w.varint(300);
+    w.tag(40, 4); // end group 40
+    w.nested(7, (g) => g.string(2, 'graph'));
+    const bytes = w.finish();
+    const model = decodeModel(bytes);
+    expect(Buffer.compare(encodeModel(model), bytes)).toBe(0);
+    model.irVersion = 11;
+    const out = encodeModel(model);
+    expect(out[1]).toBe(11);
+    expect(Buffer.compare(out.subarray(2), bytes.subarray(2))).toBe(0);
+  });
+
   it('rejects malformed bytes with INVALID_PROTOBUF', () => {
     const bytes = golden('opt', 'model.onnx');
     for (const bad of [
