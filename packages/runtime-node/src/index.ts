@@ -2,6 +2,11 @@
 
 export * from '@peftjs/runtime';
 export {
+  type CreateAdapterSessionOptions,
+  createAdapterSession,
+  readOnnxModel,
+} from './create-adapter-session.js';
+export {
   createDirectoryWriter,
   type DirectoryWriter,
   type DirectoryWriterOptions,
@@ -9,3 +14,4 @@ export {
 export { loadAdapter, openBaseCheckpoint, type SaveAdapterOptions, saveAdapter } from './load-adapter.js';
 export { type MergeToDirectoryOptions, mergeAdapterToDirectory } from './merge-adapter-to-directory.js';
 export { nodeFiles, SHARED_READ_BYTES, sharedBytes } from './node-files.js';
+export { type OnnxruntimeNodeBackendOptions, onnxruntimeNodeBackend } from './onnxruntime-node-backend.js';

@@ -25,7 +25,19 @@ export type AdapterErrorCode =
   /** Reading or writing a file failed (`cause` is the system error). */
   | 'IO_ERROR'
   /** The operation was cancelled through its `AbortSignal`. */
-  | 'ABORTED';
+  | 'ABORTED'
+  /** A session has no adapter loaded (transformers: "No adapter loaded. Please load an adapter first."). */
+  | 'NO_ADAPTER_LOADED'
+  /** A session has no adapter of that name (set, delete, state dict). */
+  | 'UNKNOWN_ADAPTER'
+  /** A session already has an adapter of that name. */
+  | 'ADAPTER_EXISTS'
+  /** Adapters PEFT refuses to activate together (LoRA with IA3, two modules_to_save copies of one module). */
+  | 'INCOMPATIBLE_ADAPTERS'
+  /** The ONNX backend failed to load or run a model (`cause` is its error). */
+  | 'BACKEND_FAILED'
+  /** The session was closed. */
+  | 'SESSION_CLOSED';
 
 /** Options of {@link AdapterError}. */
 export interface AdapterErrorOptions {

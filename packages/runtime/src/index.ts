@@ -38,6 +38,21 @@ export { KNOWN_CHECKPOINT_FILES } from './other-files.js';
 export { formatFixed4, formatThousands } from './python-format.js';
 export type { NameMapping } from './resolve-base-names.js';
 export { adapterConfigText, adapterWeightChunks, saveAdapterFiles } from './save-adapter.js';
+export { AdapterSession, type AdapterSessionOptions } from './session/adapter-session.js';
+export type {
+  Backend,
+  BackendSession,
+  BackendSessionOptions,
+  BackendTensor,
+  ExternalDataFile,
+  TensorData,
+  TensorMap,
+  TensorType,
+} from './session/backend.js';
+export type { SessionMode } from './session/engine.js';
+export { DEFAULT_SESSION_CACHE } from './session/merged-engine.js';
+export type { OnnxModelBytes } from './session/session-model.js';
+export { tensorToFloat32 } from './session/tensor-values.js';
 export {
   countParameters,
   formatTrainableLine,

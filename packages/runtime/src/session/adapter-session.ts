@@ -1,0 +1,301 @@
+import type { Adapter } from '../adapter.js';
+import type { AdapterTensor } from '../adapter-tensor.js';
+import type { BaseCheckpoint } from '../base-checkpoint.js';
+import { AdapterError, wrapError } from '../errors.js';
+import type { FileAccess } from '../file-access.js';
+import { openAdapter } from '../open-adapter.js';
+import { AdapterRegistry, type RegistryEntry } from './adapter-registry.js';
+import { adapterStateDict } from './adapter-state-dict.js';
+import type { Backend, BackendTensor, TensorMap } from './backend.js';
+import type { RunState, SessionEngine, SessionMode } from './engine.js';
+import { createEngine } from './engine-factory.js';
+import { buildMergedModel } from './merged-engine.js';
+import type { AdapterPlan } from './plan-adapter.js';
+import { inputNamesOf, normalizeFeeds } from './run-feeds.js';
+import { type OnnxModelBytes, SessionModel } from './session-model.js';
+
+/** Options of {@link AdapterSession.create}. */
+export interface AdapterSessionOptions {
+  /** Runs the models (`onnxruntimeNodeBackend()` from `@peftjs/runtime-node`, or onnxruntime-web's). */
+  readonly backend: Backend;
+  /** The base ONNX model, or a function that loads it. */
+  readonly model: OnnxModelBytes | (() => Promise<OnnxModelBytes>);
+  /** The base model's checkpoint: lets anonymous ONNX weights be found by value. */
+  readonly base?: BaseCheckpoint;
+  /** `'merged'` (default) or `'dynamic'`. */
+  readonly mode?: SessionMode;
+  /** Opens an adapter folder by name, for `loadAdapter('<folder>')` (runtime-node passes its `nodeFiles`). */
+  readonly files?: (location: string) => FileAccess;
+  /** Close `base` when the session closes. @defaultValue false */
+  readonly closeBase?: boolean;
+  /** Merged mode: backend sessions kept for recently used active sets (at least 1). @defaultValue 2 */
+  readonly cacheSize?: number;
+}
+
+/**
+ * Runs PEFT adapters on an ONNX model with transformers' `PeftAdapterMixin` API (and PEFT's `merge_and_unload` /
+ * `unload`): load several adapters, switch or combine them, disable them, run. The backend and file access are
+ * injected, so the same class serves Node and the browser.
+ *
+ * @example
+ * ```ts
+ * const session = await AdapterSession.create({ backend, model: { bytes, externalData: [] } });
+ * await session.loadAdapter(adapterFiles, 'fr');
+ * const { logits } = await session.run({ input_ids, attention_mask });
+ * session.disableAdapters(); // base outputs
+ * ```
+ */
+export class AdapterSession {
+  /** The mode the session runs in. */
+  readonly mode: SessionMode;
+  private readonly backend: Backend;
+  private readonly options: AdapterSessionOptions;
+  private readonly registry = new AdapterRegistry<AdapterPlan>();
+  private readonly owned = new Set<Adapter>();
+  private model: SessionModel;
+  private engine: SessionEngine;
+  private closed = false;
+
+  private constructor(options: AdapterSessionOptions, model: SessionModel, mode: SessionMode) {
+    this.options = options;
+    this.backend = options.backend;
+    this.mode = mode;
+    this.model = model;
+    this.engine = createEngine(mode, model, options.backend, options.cacheSize);
+  }
+
+  /**
+   * Opens a session on a base model; no backend session is created until the first run.
+   *
+   * @param options - backend, model, base checkpoint, mode
+   * @returns the session; `close()` it when done
+   * @throws {AdapterError} `INVALID_FILE` / `MISSING_FILE` for a bad model, `UNSUPPORTED_FEATURE` for a mode not
+   *   implemented, `INVALID_ARGUMENT` for bad options
+   */
+  static async create(options: AdapterSessionOptions): Promise<AdapterSession> {
+    const mode = options.mode ?? 'merged';
+    if (mode !== 'merged' && mode !== 'dynamic') {
+      throw new AdapterError(
+        'INVALID_ARGUMENT',
+        `mode must be 'merged' or 'dynamic', got ${JSON.stringify(mode)}`,
+      );
+    }
+    const { cacheSize } = options;
+    if (cacheSize !== undefined && !(Number.isSafeInteger(cacheSize) && cacheSize >= 1)) {
+      throw new AdapterError('INVALID_ARGUMENT', `cacheSize must be an integer >= 1, got ${cacheSize}`);
+    }
+    let input: OnnxModelBytes;
+    try {
+      input = typeof options.model === 'function' ? await options.model() : options.model;
+    } catch (error) {
+      throw wrapError(error, 'IO_ERROR', 'loading the ONNX model failed');
+    }
+    return new AdapterSession(options, SessionModel.open(input, options.base), mode);
+  }
+
+  /** The inputs `run` needs (the base model's graph inputs). */
+  get inputNames(): string[] {
+    return inputNamesOf(this.model.proto);
+  }
+
+  /** The outputs `run` returns (the base model's graph outputs). */
+  get outputNames(): string[] {
+    return this.model.proto.graph.output.map((o) => o.name);
+  }
+
+  /** Names of the loaded adapters, in load order (PEFT's `peft_config` keys). */
+  get adapterNames(): string[] {
+    return this.registry.names();
+  }
+
+  /**
+   * Loads a PEFT adapter folder (`adapter_config.json` + weights) under `name`; it becomes the only active adapter
+   * (transformers' `load_adapter`).
+   *
+   * @param source - the folder: a {@link FileAccess}, or a location the session's `files` option opens
+   * @param name - the adapter's name @defaultValue 'default'
+   * @throws {AdapterError} `ADAPTER_EXISTS`, the loading errors of `openAdapter`, and those of {@link addAdapter}
+   */
+  async loadAdapter(source: FileAccess | string, name = 'default'): Promise<void> {
+    this.checkOpen();
+    this.registry.checkNew(name, undefined);
+    let files: FileAccess;
+    if (typeof source === 'string') {
+      if (this.options.files === undefined) {
+        throw new AdapterError(
+          'INVALID_ARGUMENT',
+          `cannot open adapter folder ${source}: the session has no \`files\``,
+        );
+      }
+      files = this.options.files(source);
+    } else files = source;
+    const adapter = await openAdapter(files);
+    try {
+      await this.addAdapter(adapter, name);
+    } catch (error) {
+      await adapter.close().catch(() => undefined);
+      throw error;
+    }
+    this.owned.add(adapter);
+  }
+
+  /**
+   * Adds an adapter object (e.g. one built with `Adapter.create` from a config and tensors, or `combineAdapters`)
+   * under `name`; it becomes the only active adapter. Its targets are located and checked now.
+   *
+   * @param adapter - the adapter (the caller keeps ownership: the session does not close it)
+   * @param name - the adapter's name @defaultValue 'default'
+   * @throws {AdapterError} `ADAPTER_EXISTS`, `INCOMPATIBLE_ADAPTERS` (a second adapter with a bias), `TARGET_NOT_FOUND`
+   *   and `SHAPE_MISMATCH` (an adapter for another base), `UNSUPPORTED_FEATURE`
+   */
+  async addAdapter(adapter: Adapter, name = 'default'): Promise<void> {
+    this.checkOpen();
+    this.registry.checkNew(name, adapter);
+    const prepared = await this.model.plan(adapter);
+    this.registry.add({ name, adapter, prepared });
+  }
+
+  /**
+   * Sets the active adapter(s); several are combined as PEFT does (their deltas are summed).
+   *
+   * @param names - one name or a list
+   * @throws {AdapterError} `NO_ADAPTER_LOADED`, `UNKNOWN_ADAPTER`, `INCOMPATIBLE_ADAPTERS`, `INVALID_ARGUMENT`
+   */
+  setAdapter(names: string | readonly string[]): void {
+    this.checkOpen();
+    this.registry.setActive(names);
+  }
+
+  /** Enables the adapters again. @throws {AdapterError} `NO_ADAPTER_LOADED` */
+  enableAdapters(): void {
+    this.checkOpen();
+    this.registry.setEnabled(true);
+  }
+
+  /** Disables every adapter: runs give the base model's outputs. @throws {AdapterError} `NO_ADAPTER_LOADED` */
+  disableAdapters(): void {
+    this.checkOpen();
+    this.registry.setEnabled(false);
+  }
+
+  /** Whether adapters are enabled (true unless `disableAdapters()` was called). */
+  get adaptersEnabled(): boolean {
+    return this.registry.state().enabled;
+  }
+
+  /** The active adapters' names, in the order set. @throws {AdapterError} `NO_ADAPTER_LOADED` */
+  activeAdapters(): string[] {
+    return this.registry.activeNames();
+  }
+
+  /**
+   * Deletes adapters; when an active one goes, the remaining active ones (else the alphabetically first adapter)
+   * become active, as in PEFT.
+   *
+   * @param names - one name or a list (`[]` does nothing)
+   * @throws {AdapterError} `NO_ADAPTER_LOADED`, `UNKNOWN_ADAPTER` (nothing is deleted)
+   */
+  async deleteAdapter(names: string | readonly string[]): Promise<void> {
+    this.checkOpen();
+    if (Array.isArray(names) && names.length === 0 && this.registry.size > 0) return;
+    await this.dispose(this.registry.delete(names));
+  }
+
+  /**
+   * An adapter's weights under the keys PEFT saved them, without `base_model.model.` (transformers'
+   * `get_adapter_state_dict`).
+   *
+   * @param name - the adapter @defaultValue the first active adapter
+   * @returns key → tensor (read lazily: `await tensor.float32()`)
+   * @throws {AdapterError} `NO_ADAPTER_LOADED`, `UNKNOWN_ADAPTER`
+   */
+  getAdapterStateDict(name?: string): Map<string, AdapterTensor> {
+    const key = name ?? (this.registry.activeNames()[0] as string);
+    return adapterStateDict(this.registry.get(key).adapter);
+  }
+
+  /**
+   * Merges the active adapters into the model and drops every adapter (PEFT's `merge_and_unload()`): the session
+   * then runs the merged model as its base.
+   *
+   * @returns the merged model (bytes and external data files)
+   * @throws {AdapterError} `NO_ADAPTER_LOADED`, merge failures
+   */
+  async mergeAndUnload(): Promise<OnnxModelBytes> {
+    this.checkOpen();
+    if (this.registry.size === 0) {
+      throw new AdapterError('NO_ADAPTER_LOADED', 'No adapter loaded. Please load an adapter first.');
+    }
+    const state = this.runState(true);
+    const merged = await buildMergedModel(this.model, state);
+    await this.replaceBase(merged);
+    return merged;
+  }
+
+  /**
+   * Drops every adapter and returns to the base model (PEFT's `unload()`).
+   *
+   * @returns the base model
+   */
+  async unload(): Promise<OnnxModelBytes> {
+    this.checkOpen();
+    await this.dispose(this.registry.clear());
+    return this.model.input;
+  }
+
+  /**
+   * Runs the model with the active adapters (the base model when disabled or none is loaded).
+   *
+   * @param feeds - one tensor per input name (`{ type, data, dims }`, e.g. `backend.tensor('int64', ids, [1, n])`)
+   * @returns every output by name
+   * @throws {AdapterError} `INVALID_ARGUMENT` (missing or unknown inputs), `BACKEND_FAILED`, `SESSION_CLOSED`
+   */
+  async run(feeds: Readonly<Record<string, BackendTensor>>): Promise<TensorMap> {
+    this.checkOpen();
+    const inputs = normalizeFeeds(feeds, this.inputNames, this.backend);
+    const plan = await this.engine.prepareRun(this.runState(false));
+    try {
+      return await plan.session.run({ ...inputs, ...plan.feeds });
+    } finally {
+      plan.done();
+    }
+  }
+
+  /**
+   * Releases the backend sessions and the adapters the session loaded (and `base` with `closeBase`); safe to call
+   * twice.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.engine.release();
+    await this.dispose(this.registry.clear());
+    if (this.options.closeBase === true) await this.options.base?.close();
+  }
+
+  private runState(ignoreDisabled: boolean): RunState {
+    const { names, enabled } = this.registry.state();
+    const loaded = this.registry.list();
+    const active = enabled || ignoreDisabled ? names.map((n) => this.registry.get(n)) : [];
+    return { loaded, active };
+  }
+
+  private async replaceBase(merged: OnnxModelBytes): Promise<void> {
+    const removed = this.registry.clear();
+    await this.engine.release();
+    this.model = SessionModel.open(merged, this.options.base);
+    this.engine = createEngine(this.mode, this.model, this.backend, this.options.cacheSize);
+    await this.dispose(removed, false);
+  }
+
+  private async dispose(removed: readonly RegistryEntry<AdapterPlan>[], forget = true): Promise<void> {
+    if (forget) await this.engine.forget(removed);
+    for (const { adapter } of removed) {
+      if (this.owned.delete(adapter)) await adapter.close().catch(() => undefined);
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new AdapterError('SESSION_CLOSED', 'the adapter session was closed');
+  }
+}
