@@ -22,7 +22,8 @@ export function canAddBias(location: WeightLocation): boolean {
   );
 }
 
-function typed(values: Float32Array, dataType: number): Float32Array | Uint16Array {
+/** float32 values in an ONNX float type's layout (f16 / bf16 rounded to nearest even). @internal */
+export function typedValues(values: Float32Array, dataType: number): Float32Array | Uint16Array {
   if (dataType === DataType.FLOAT) return values;
   if (dataType === DataType.FLOAT16) return f32ToF16(values) as Uint16Array;
   if (dataType === DataType.BFLOAT16) return f32ToBf16(values) as Uint16Array;
@@ -45,7 +46,7 @@ export function addBiases(model: ModelProto, biases: readonly AddedBias[]): void
   for (const { module, location, values } of biases) {
     const name = editor.uniqueName(`${module}.bias`);
     editor.addInitializer(
-      createTensor(name, location.dataType, [values.length], typed(values, location.dataType)),
+      createTensor(name, location.dataType, [values.length], typedValues(values, location.dataType)),
     );
     for (const use of location.uses) {
       const node = byName.get(use.node.name);

@@ -22,7 +22,7 @@ interface CachedSession {
 export function mergedPlans(state: RunState): { loaded: AdapterPlan[]; active: AdapterPlan[] } {
   const loaded = state.loaded
     .map((e) => e.prepared)
-    .filter((p) => p.replacements.some((r) => r.scope === 'loaded'));
+    .filter((p) => [...p.replacements, ...p.parameters].some((r) => r.scope === 'loaded'));
   return { loaded, active: state.active.map((e) => e.prepared) };
 }
 

@@ -1,6 +1,7 @@
 import {
   DataType,
   isOnnxError,
+  type ModelIndex,
   type WeightKind,
   type WeightLayout,
   type WeightLocation,
@@ -10,12 +11,16 @@ import type { Adapter } from '../adapter.js';
 import type { AdapterLayer, AdapterReplacement } from '../adapter-layer.js';
 import { AdapterError, showShape, wrapError } from '../errors.js';
 import { canAddBias } from './add-bias.js';
+import type { HalfStorage } from './half-storage.js';
+import { findParameter, type ParameterSlot } from './replace-parameter.js';
 
 /** An adapter layer and where its module's weight is in the ONNX graph. @internal */
 export interface LocatedLayer {
   readonly layer: AdapterLayer;
   readonly kind: WeightKind;
   readonly location: WeightLocation;
+  /** The half type a float32 weight really holds (merge in it, as PEFT does). */
+  readonly half: HalfStorage | undefined;
 }
 
 /** A base parameter an adapter replaces, located in the graph. @internal */
@@ -32,6 +37,8 @@ export interface LocatedReplacement {
   readonly location: WeightLocation;
   /** A bias the export dropped (it was zero in the base): the merge adds one to the graph. */
   readonly addBias: boolean;
+  /** The half type a float32 weight really holds (values are rounded to it). */
+  readonly half: HalfStorage | undefined;
   /**
    * `'active'`: modules_to_save copies, used while the adapter is active; `'loaded'`: parameters PEFT loads into
    * the base model itself (trained biases, saved embedding layers), in effect while the adapter is loaded.
@@ -39,10 +46,27 @@ export interface LocatedReplacement {
   readonly scope: 'active' | 'loaded';
 }
 
+/** A replaced base parameter that is not a MatMul/Gemm/Gather weight or bias (a LayerNorm bias). @internal */
+export interface LocatedParameter {
+  readonly replacement: AdapterReplacement;
+  readonly slot: ParameterSlot;
+  readonly scope: 'active' | 'loaded';
+}
+
 /** An adapter checked against a model: every target located, every shape checked. @internal */
 export interface AdapterPlan {
   readonly layers: readonly LocatedLayer[];
   readonly replacements: readonly LocatedReplacement[];
+  readonly parameters: readonly LocatedParameter[];
+}
+
+/** What planning needs from the model. @internal */
+export interface PlanContext {
+  readonly locator: WeightLocator;
+  /** The base graph's index (for parameters found by scope). */
+  readonly index: () => ModelIndex;
+  /** The half type a float32 weight holds, if any. */
+  readonly halfOf: (location: WeightLocation) => Promise<HalfStorage | undefined>;
 }
 
 const FLOATS = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16]);
@@ -52,13 +76,14 @@ const FLOATS = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.BFLOA
  * as loading an adapter into the wrong base fails in PEFT.
  *
  * @param adapter - the adapter
- * @param locator - the base model's locator
+ * @param context - the base model's locator, index and half-type test
  * @returns the plan
  * @throws {AdapterError} `TARGET_NOT_FOUND` (listing every module the graph lacks), `SHAPE_MISMATCH` (naming the
  *   module and both shapes), `UNSUPPORTED_FEATURE` (a non-float weight)
  * @internal
  */
-export async function planAdapter(adapter: Adapter, locator: WeightLocator): Promise<AdapterPlan> {
+export async function planAdapter(adapter: Adapter, context: PlanContext): Promise<AdapterPlan> {
+  const { locator, halfOf } = context;
   const kinds = adapter.layers.map((l): WeightKind => (l.kind === 'lora-embedding' ? 'embedding' : 'linear'));
   let locations: WeightLocation[];
   try {
@@ -68,13 +93,15 @@ export async function planAdapter(adapter: Adapter, locator: WeightLocator): Pro
   } catch (error) {
     throw locateError(error, 'the adapter targets modules the ONNX model does not have');
   }
-  const layers = adapter.layers.map((layer, i) => {
+  const layers: LocatedLayer[] = [];
+  for (const [i, layer] of adapter.layers.entries()) {
     const location = locations[i] as WeightLocation;
     checkLayer(layer, location);
-    return { layer, kind: kinds[i] as WeightKind, location };
-  });
+    layers.push({ layer, kind: kinds[i] as WeightKind, location, half: await halfOf(location) });
+  }
   const embeddings = new Set(layers.filter((l) => l.kind === 'embedding').map((l) => l.layer.module));
   const replacements: LocatedReplacement[] = [];
+  const parameters: LocatedParameter[] = [];
   const missing: string[] = [];
   for (const replacement of adapter.replacements) {
     const dot = replacement.name.lastIndexOf('.');
@@ -83,12 +110,14 @@ export async function planAdapter(adapter: Adapter, locator: WeightLocator): Pro
     const kind: WeightKind | undefined = embeddings.has(module) ? 'embedding' : undefined;
     const location =
       param === 'weight' || param === 'bias' ? await locateModule(locator, module, kind) : undefined;
+    const scope: LocatedReplacement['scope'] = replacement.reason === 'modules_to_save' ? 'active' : 'loaded';
     if (location === undefined) {
-      missing.push(replacement.name);
+      const slot = findParameter(context.index(), replacement.name, replacement.tensor.shape);
+      if (slot === undefined) missing.push(replacement.name);
+      else parameters.push({ replacement, slot, scope });
       continue;
     }
-    const scope: LocatedReplacement['scope'] = replacement.reason === 'modules_to_save' ? 'active' : 'loaded';
-    const common = { replacement, module, kind, scope, location };
+    const common = { replacement, module, kind, scope, location, half: await halfOf(location) };
     if (param === 'bias') {
       const addBias = checkBias(replacement, location);
       replacements.push({ ...common, param, layout: 'out_in', addBias });
@@ -100,12 +129,12 @@ export async function planAdapter(adapter: Adapter, locator: WeightLocator): Pro
   if (missing.length > 0) {
     throw new AdapterError(
       'UNSUPPORTED_FEATURE',
-      `the adapter replaces ${missing.length} base parameter(s) peftjs cannot find in the ONNX graph as the weight ` +
-        `or bias of a MatMul, Gemm or Gather: ${missing.join(', ')}`,
+      `the adapter replaces ${missing.length} base parameter(s) peftjs cannot find in the ONNX graph (neither the ` +
+        `weight or bias of a MatMul, Gemm or Gather, nor an input of its module's nodes): ${missing.join(', ')}`,
       { module: missing[0] },
     );
   }
-  return { layers, replacements };
+  return { layers, replacements, parameters };
 }
 
 async function locateModule(
@@ -172,7 +201,7 @@ function checkLayer(layer: AdapterLayer, location: WeightLocation): void {
   if (isEmbedding !== (location.op === 'Gather') || layer.inFeatures !== inF || layer.outFeatures !== outF) {
     throw mismatch(layer.module, `${side} (${layer.inFeatures}→${layer.outFeatures})`, location);
   }
-  if (layer.loraBias !== undefined && location.bias === undefined) {
+  if (layer.loraBias !== undefined && location.bias === undefined && !canAddBias(location)) {
     throw new AdapterError(
       'TARGET_NOT_FOUND',
       `${layer.module}: the adapter has lora_B.bias, but no bias of ${location.initializer} was found in the graph`,

@@ -9,6 +9,7 @@ import {
   encodeModel,
   externalDataFromFiles,
   getExternalDataInfo,
+  ModelIndex,
   type ModelProto,
   mergeIntoModel,
   type TensorProto,
@@ -19,8 +20,10 @@ import type { Adapter } from '../adapter.js';
 import type { BaseCheckpoint } from '../base-checkpoint.js';
 import { AdapterError, wrapError } from '../errors.js';
 import { addBiases } from './add-bias.js';
+import { checkpointName, halfStorageOf } from './half-storage.js';
 import type { MergeEdits } from './merge-targets.js';
 import { type AdapterPlan, planAdapter } from './plan-adapter.js';
+import { replaceParameters } from './replace-parameter.js';
 
 /** An ONNX model in memory: the `.onnx` bytes and the external data files its tensors live in. */
 export interface OnnxModelBytes {
@@ -46,16 +49,19 @@ export class SessionModel {
   /** Reads the model's external tensors. */
   readonly source: ExternalDataSource;
   private readonly baseWeight: BaseWeightFn | undefined;
+  private readonly base: BaseCheckpoint | undefined;
   private locator: WeightLocator | undefined;
+  private index: ModelIndex | undefined;
 
   private constructor(
     readonly input: OnnxModelBytes,
     proto: ModelProto,
-    baseWeight: BaseWeightFn | undefined,
+    base: BaseCheckpoint | undefined,
   ) {
     this.proto = proto;
     this.source = externalDataFromFiles(input.externalData);
-    this.baseWeight = baseWeight;
+    this.base = base;
+    this.baseWeight = base === undefined ? undefined : baseWeightOf(base);
   }
 
   /**
@@ -84,7 +90,7 @@ export class SessionModel {
           `(given: ${[...given].join(', ') || 'none'})`,
       );
     }
-    return new SessionModel(input, proto, base === undefined ? undefined : baseWeightOf(base));
+    return new SessionModel(input, proto, base);
   }
 
   /** Whether any initializer lives in an external file. */
@@ -102,7 +108,14 @@ export class SessionModel {
       source: this.source,
       ...(this.baseWeight === undefined ? {} : { baseWeight: this.baseWeight }),
     });
-    return planAdapter(adapter, this.locator);
+    return planAdapter(adapter, {
+      locator: this.locator,
+      index: () => {
+        this.index ??= new ModelIndex(this.proto.graph);
+        return this.index;
+      },
+      halfOf: (location) => halfStorageOf(location, this.proto, this.source, this.base),
+    });
   }
 
   /**
@@ -114,12 +127,13 @@ export class SessionModel {
    * @returns the merged model (the base itself when there is nothing to merge)
    * @throws {AdapterError} when a merge fails (`cause` is the `OnnxError`)
    */
-  async build({ biases, targets }: MergeEdits): Promise<OnnxModelBytes> {
-    if (targets.length === 0 && biases.length === 0) return this.input;
+  async build({ biases, parameters, targets }: MergeEdits): Promise<OnnxModelBytes> {
+    if (targets.length === 0 && biases.length === 0 && parameters.length === 0) return this.input;
     const model = decodeModel(this.input.bytes);
     let merged: Awaited<ReturnType<typeof mergeIntoModel>> = [];
     try {
       addBiases(model, biases);
+      replaceParameters(model, parameters);
       if (targets.length > 0)
         merged = await mergeIntoModel(model, targets, {
           source: this.source,
@@ -129,7 +143,7 @@ export class SessionModel {
       throw wrapError(error, 'BAD_ADAPTER', 'merging the adapters into the ONNX model failed');
     }
     if (!this.hasExternalData) return { bytes: encodeModel(model), externalData: [] };
-    const names = new Set<string>();
+    const names = new Set<string>(parameters.map((p) => p.slot.name));
     for (const m of merged) {
       names.add(m.initializer);
       if (m.bias !== undefined) names.add(m.bias.initializer);
@@ -178,9 +192,7 @@ function normalize(location: string): string {
 /** Reads `<module>.weight` from a checkpoint (or with its first segment dropped / `model.` added) for value matching. */
 function baseWeightOf(base: BaseCheckpoint): BaseWeightFn {
   return async (module: string): Promise<BaseWeight | undefined> => {
-    const want = `${module}.weight`;
-    const rest = want.slice(want.indexOf('.') + 1);
-    const name = [want, rest, `model.${want}`].find((n) => base.has(n));
+    const name = checkpointName(base, module);
     if (name === undefined) return undefined;
     const tensor = await base.read(name);
     if (tensor.shape.length !== 2) return undefined;
