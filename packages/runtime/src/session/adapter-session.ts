@@ -12,7 +12,7 @@ import { createEngine } from './engine-factory.js';
 import { buildMergedModel } from './merged-engine.js';
 import type { AdapterPlan } from './plan-adapter.js';
 import { inputNamesOf, normalizeFeeds } from './run-feeds.js';
-import { type OnnxModelBytes, SessionModel } from './session-model.js';
+import { type KnownWeight, type OnnxModelBytes, SessionModel } from './session-model.js';
 
 /** Options of {@link AdapterSession.create}. */
 export interface AdapterSessionOptions {
@@ -227,8 +227,8 @@ export class AdapterSession {
       throw new AdapterError('NO_ADAPTER_LOADED', 'No adapter loaded. Please load an adapter first.');
     }
     const state = this.runState(true);
-    const merged = await buildMergedModel(this.model, state);
-    await this.replaceBase(merged);
+    const { known, ...merged } = await buildMergedModel(this.model, state);
+    await this.replaceBase(merged, known);
     return merged;
   }
 
@@ -280,10 +280,10 @@ export class AdapterSession {
     return { loaded, active };
   }
 
-  private async replaceBase(merged: OnnxModelBytes): Promise<void> {
+  private async replaceBase(merged: OnnxModelBytes, known: ReadonlyMap<string, KnownWeight>): Promise<void> {
     const removed = this.registry.clear();
     await this.engine.release();
-    this.model = SessionModel.open(merged, this.options.base);
+    this.model = SessionModel.open(merged, this.options.base, known);
     this.engine = createEngine(this.mode, this.model, this.backend, this.options.cacheSize);
     await this.dispose(removed, false);
   }

@@ -3,7 +3,7 @@ import type { Backend, BackendSession } from './backend.js';
 import type { RunPlan, RunState, SessionEngine } from './engine.js';
 import { mergeTargets } from './merge-targets.js';
 import type { AdapterPlan } from './plan-adapter.js';
-import type { OnnxModelBytes, SessionModel } from './session-model.js';
+import type { BuiltModel, SessionModel } from './session-model.js';
 
 /** Merged sessions kept by default: the current active set and the previous one (switching back is free). */
 export const DEFAULT_SESSION_CACHE = 2;
@@ -34,7 +34,7 @@ export function mergedPlans(state: RunState): { loaded: AdapterPlan[]; active: A
  * @returns the merged model
  * @internal
  */
-export async function buildMergedModel(model: SessionModel, state: RunState): Promise<OnnxModelBytes> {
+export async function buildMergedModel(model: SessionModel, state: RunState): Promise<BuiltModel> {
   const { loaded, active } = mergedPlans(state);
   return model.build(await mergeTargets(loaded, active));
 }

@@ -12,8 +12,11 @@ import {
   ModelIndex,
   type ModelProto,
   mergeIntoModel,
+  readTensorFloat32,
   type TensorProto,
+  type WeightLayout,
   WeightLocator,
+  type WeightOp,
 } from '@peftjs/onnx';
 import { toFloat32 } from '@peftjs/safetensors';
 import type { Adapter } from '../adapter.js';
@@ -31,6 +34,25 @@ export interface OnnxModelBytes {
   readonly bytes: Uint8Array;
   /** External data files by the `location` the model's tensors name (empty when every tensor is inline). */
   readonly externalData: readonly ExternalDataFile[];
+}
+
+/** Where a module's weight was merged, so a model merged from this one can still find it. @internal */
+export interface KnownWeight {
+  readonly initializer: string;
+  readonly layout: WeightLayout;
+  readonly op: WeightOp;
+}
+
+/** A merged model with what the merge learnt. @internal */
+export interface BuiltModel extends OnnxModelBytes {
+  readonly known: ReadonlyMap<string, KnownWeight>;
+}
+
+function transpose(values: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c] as number;
+  return out;
 }
 
 /** Merged tensors smaller than this stay inside the model; larger ones go to the merged-data file. */
@@ -57,11 +79,14 @@ export class SessionModel {
     readonly input: OnnxModelBytes,
     proto: ModelProto,
     base: BaseCheckpoint | undefined,
+    /** Modules located in the model this one was merged from (their values no longer match the checkpoint). */
+    readonly known: ReadonlyMap<string, KnownWeight>,
   ) {
     this.proto = proto;
     this.source = externalDataFromFiles(input.externalData);
     this.base = base;
-    this.baseWeight = base === undefined ? undefined : baseWeightOf(base);
+    this.baseWeight =
+      base === undefined && known.size === 0 ? undefined : baseWeightOf(base, known, proto, this.source);
   }
 
   /**
@@ -69,7 +94,11 @@ export class SessionModel {
    *
    * @throws {AdapterError} `INVALID_FILE` (not an ONNX model), `MISSING_FILE` (an external data file missing)
    */
-  static open(input: OnnxModelBytes, base?: BaseCheckpoint): SessionModel {
+  static open(
+    input: OnnxModelBytes,
+    base?: BaseCheckpoint,
+    known: ReadonlyMap<string, KnownWeight> = new Map(),
+  ): SessionModel {
     let proto: ModelProto;
     try {
       proto = decodeModel(input.bytes);
@@ -90,7 +119,7 @@ export class SessionModel {
           `(given: ${[...given].join(', ') || 'none'})`,
       );
     }
-    return new SessionModel(input, proto, base);
+    return new SessionModel(input, proto, base, known);
   }
 
   /** Whether any initializer lives in an external file. */
@@ -127,8 +156,10 @@ export class SessionModel {
    * @returns the merged model (the base itself when there is nothing to merge)
    * @throws {AdapterError} when a merge fails (`cause` is the `OnnxError`)
    */
-  async build({ biases, parameters, targets }: MergeEdits): Promise<OnnxModelBytes> {
-    if (targets.length === 0 && biases.length === 0 && parameters.length === 0) return this.input;
+  async build({ biases, parameters, targets }: MergeEdits): Promise<BuiltModel> {
+    if (targets.length === 0 && biases.length === 0 && parameters.length === 0) {
+      return { ...this.input, known: this.known };
+    }
     const model = decodeModel(this.input.bytes);
     let merged: Awaited<ReturnType<typeof mergeIntoModel>> = [];
     try {
@@ -142,7 +173,11 @@ export class SessionModel {
     } catch (error) {
       throw wrapError(error, 'BAD_ADAPTER', 'merging the adapters into the ONNX model failed');
     }
-    if (!this.hasExternalData) return { bytes: encodeModel(model), externalData: [] };
+    const known = new Map(this.known);
+    for (const m of merged) {
+      known.set(m.module, { initializer: m.initializer, layout: m.location.layout, op: m.location.op });
+    }
+    if (!this.hasExternalData) return { bytes: encodeModel(model), externalData: [], known };
     const names = new Set<string>(parameters.map((p) => p.slot.name));
     for (const m of merged) {
       names.add(m.initializer);
@@ -152,6 +187,7 @@ export class SessionModel {
     return {
       bytes: encodeModel(model),
       externalData: overlay === undefined ? this.input.externalData : [...this.input.externalData, overlay],
+      known,
     };
   }
 
@@ -189,9 +225,26 @@ function normalize(location: string): string {
   return location.replace(/\\/g, '/').replace(/^(\.\/)+/, '');
 }
 
-/** Reads `<module>.weight` from a checkpoint (or with its first segment dropped / `model.` added) for value matching. */
-function baseWeightOf(base: BaseCheckpoint): BaseWeightFn {
+/**
+ * A module's weight for value matching, as PyTorch stores it: read back from this model for modules merged into
+ * it (by the initializer the merge wrote), else `<module>.weight` of the checkpoint.
+ */
+function baseWeightOf(
+  base: BaseCheckpoint | undefined,
+  known: ReadonlyMap<string, KnownWeight>,
+  proto: ModelProto,
+  source: ExternalDataSource,
+): BaseWeightFn {
   return async (module: string): Promise<BaseWeight | undefined> => {
+    const seen = known.get(module);
+    const merged = seen && proto.graph.initializer.find((t) => t.name === seen.initializer);
+    if (seen !== undefined && merged !== undefined && merged.dims.length === 2) {
+      const values = await readTensorFloat32(merged, source);
+      const [rows, cols] = merged.dims as [number, number];
+      if (seen.layout === 'out_in' || seen.op === 'Gather') return { data: values, shape: [rows, cols] };
+      return { data: transpose(values, rows, cols), shape: [cols, rows] };
+    }
+    if (base === undefined) return undefined;
     const name = checkpointName(base, module);
     if (name === undefined) return undefined;
     const tensor = await base.read(name);
