@@ -13,5 +13,18 @@ export {
 } from './directory-writer.js';
 export { loadAdapter, openBaseCheckpoint, type SaveAdapterOptions, saveAdapter } from './load-adapter.js';
 export { type MergeToDirectoryOptions, mergeAdapterToDirectory } from './merge-adapter-to-directory.js';
+export {
+  type MergeToOnnxOptions,
+  type MergeToOnnxResult,
+  mergeAdapterToOnnx,
+  type SavedOnnxModel,
+  type SaveOnnxModelOptions,
+  saveOnnxModel,
+} from './merge-adapter-to-onnx.js';
 export { nodeFiles, SHARED_READ_BYTES, sharedBytes } from './node-files.js';
 export { type OnnxruntimeNodeBackendOptions, onnxruntimeNodeBackend } from './onnxruntime-node-backend.js';
+export {
+  readTensorFile,
+  type WriteTensorFileOptions,
+  writeFloat32TensorFile,
+} from './tensor-files.js';

@@ -1,7 +1,8 @@
 import type { Command } from '../io.js';
 import { combine } from './combine.js';
+import { forward } from './forward.js';
 import { inspect } from './inspect.js';
 import { merge } from './merge.js';
 
 /** Every command of the CLI, in the order `peftjs --help` lists them. */
-export const commands: readonly Command[] = [inspect, merge, combine];
+export const commands: readonly Command[] = [inspect, merge, combine, forward];

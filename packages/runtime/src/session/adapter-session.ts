@@ -202,6 +202,17 @@ export class AdapterSession {
   }
 
   /**
+   * A loaded adapter: its config (PEFT's `peft_config[name]`), layers and tensors.
+   *
+   * @param name - the adapter
+   * @returns the adapter
+   * @throws {AdapterError} `NO_ADAPTER_LOADED`, `UNKNOWN_ADAPTER`
+   */
+  getAdapter(name: string): Adapter {
+    return this.registry.get(name).adapter;
+  }
+
+  /**
    * An adapter's weights under the keys PEFT saved them, without `base_model.model.` (transformers'
    * `get_adapter_state_dict`).
    *
