@@ -102,3 +102,13 @@ export {
   type WrittenModel,
   writeModel,
 } from './model/write-model.js';
+export { injectAdapterBranches } from './dynamic/inject-adapter-branches.js';
+export type {
+  AdapterBranch,
+  AdapterBranchInputs,
+  AdapterBranchKind,
+  AdapterBranchTarget,
+  BranchWeight,
+  InjectAdapterBranchesOptions,
+  InjectedAdapterBranches,
+} from './dynamic/types.js';
