@@ -1,5 +1,15 @@
 /** @packageDocumentation ONNX models for PEFT adapters: protobuf read/write with external data, finding each PEFT module's weight in any export, merging deltas into initializers, and injecting adapter branches fed at run time. */
 
+export { injectAdapterBranches } from './dynamic/inject-adapter-branches.js';
+export type {
+  AdapterBranch,
+  AdapterBranchInputs,
+  AdapterBranchKind,
+  AdapterBranchTarget,
+  BranchWeight,
+  InjectAdapterBranchesOptions,
+  InjectedAdapterBranches,
+} from './dynamic/types.js';
 export { isOnnxError, OnnxError, type OnnxErrorCode, type OnnxErrorOptions } from './errors.js';
 export {
   type CreateModelOptions,
@@ -102,13 +112,3 @@ export {
   type WrittenModel,
   writeModel,
 } from './model/write-model.js';
-export { injectAdapterBranches } from './dynamic/inject-adapter-branches.js';
-export type {
-  AdapterBranch,
-  AdapterBranchInputs,
-  AdapterBranchKind,
-  AdapterBranchTarget,
-  BranchWeight,
-  InjectAdapterBranchesOptions,
-  InjectedAdapterBranches,
-} from './dynamic/types.js';
