@@ -1,0 +1,105 @@
+// `pnpm bench session`: AdapterSession in merged mode on onnxruntime-node (CPU, 1 thread), on the generated tiny
+// Llama (fixtures/generated/onnx/llama-lora-all-linear, TorchScript and dynamo exports) and the golden OPT:
+// per-forward latency of the base model vs the merged model (median of many runs), adapter load time (read +
+// locate + check), and the switch latency of merged mode (re-merge + backend session creation, cache of 1).
+import { join } from 'node:path';
+import { fixturePath } from '@peftjs/test-utils';
+import type { AdapterSession, BackendTensor } from '../src/index.js';
+import { createAdapterSession, onnxruntimeNodeBackend, readTensorFile } from '../src/index.js';
+
+const RUNS = 200;
+const WARMUP = 20;
+const SWITCHES = 20;
+const backend = onnxruntimeNodeBackend({ threads: 1 });
+
+function report(name: string, value: number, unit: string, goal?: string): void {
+  console.log(`BENCH ${JSON.stringify({ name, value, unit, ...(goal === undefined ? {} : { goal }) })}`);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+async function runMs(
+  session: AdapterSession,
+  feeds: Record<string, BackendTensor>,
+  runs: number,
+): Promise<number> {
+  for (let i = 0; i < WARMUP; i++) await session.run(feeds);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await session.run(feeds);
+    times.push(performance.now() - t);
+  }
+  return median(times);
+}
+
+interface BenchCase {
+  readonly label: string;
+  readonly model: string;
+  readonly base: string;
+  readonly inputs: string;
+  /** Two adapters to switch between. */
+  readonly adapters: readonly [string, string];
+}
+
+const llama = fixturePath('generated', 'onnx', 'llama-lora-all-linear');
+const llamaAdapter = fixturePath('generated', 'merge', 'llama-lora-all-linear', 'adapter');
+const opt = fixturePath('golden', 'bases', 'opt');
+const weighted = fixturePath('golden', 'cases', 'opt-weighted', 'adapters');
+const CASES: BenchCase[] = [
+  ...['model.onnx', 'model.dynamo.onnx'].map((file) => ({
+    label: `llama all-linear (${file})`,
+    model: join(llama, file),
+    base: fixturePath('generated', 'merge', 'llama-lora-all-linear', 'base'),
+    inputs: join(llama, 'inputs.safetensors'),
+    // the same adapter under two names: two active sets, each merged on its own
+    adapters: [llamaAdapter, llamaAdapter] as const,
+  })),
+  ...['model.onnx', 'model.dynamo.onnx'].map((file) => ({
+    label: `golden opt (${file})`,
+    model: join(opt, file),
+    base: opt,
+    inputs: join(opt, 'inputs.safetensors'),
+    adapters: [join(weighted, 'svd'), join(weighted, 'ties')] as const,
+  })),
+];
+
+for (const c of CASES) {
+  const feeds = await readTensorFile(c.inputs, backend);
+  const session = await createAdapterSession({ model: c.model, base: c.base, backend, cacheSize: 1 });
+  try {
+    const baseMs = await runMs(session, feeds, RUNS);
+    let t = performance.now();
+    await session.loadAdapter(c.adapters[0], 'a');
+    const loadMs = performance.now() - t;
+    await session.loadAdapter(c.adapters[1], 'b');
+    session.setAdapter('a');
+    t = performance.now();
+    await session.run(feeds);
+    const firstRunMs = performance.now() - t;
+    const mergedMs = await runMs(session, feeds, RUNS);
+    const switches: number[] = [];
+    for (let i = 0; i < SWITCHES; i++) {
+      session.setAdapter(i % 2 === 0 ? 'b' : 'a');
+      t = performance.now();
+      await session.run(feeds);
+      switches.push(performance.now() - t - mergedMs);
+    }
+    report(`${c.label}: base forward`, baseMs * 1000, 'µs');
+    report(`${c.label}: merged forward`, mergedMs * 1000, 'µs');
+    report(
+      `${c.label}: merged / base forward`,
+      mergedMs / baseMs,
+      '×',
+      '≈ 1 (merged mode has no per-run cost)',
+    );
+    report(`${c.label}: loadAdapter (read, locate, check)`, loadMs, 'ms');
+    report(`${c.label}: first run after load (merge + session)`, firstRunMs, 'ms');
+    report(`${c.label}: switch (re-merge + session re-creation)`, median(switches), 'ms');
+  } finally {
+    await session.close();
+  }
+}
