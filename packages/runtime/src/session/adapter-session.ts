@@ -48,7 +48,8 @@ export interface AdapterSessionOptions {
 export class AdapterSession {
   /** The mode the session runs in. */
   readonly mode: SessionMode;
-  private readonly backend: Backend;
+  /** The backend runs go through (make feeds with `backend.tensor(type, data, dims)`). */
+  readonly backend: Backend;
   private readonly options: AdapterSessionOptions;
   private readonly registry = new AdapterRegistry<AdapterPlan>();
   private readonly owned = new Set<Adapter>();
