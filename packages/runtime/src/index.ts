@@ -19,6 +19,14 @@ export {
 } from './base-checkpoint.js';
 export type { CheckpointIndex } from './checkpoint-index.js';
 export { type CombineAdaptersOptions, combineAdapters, type WeightedAdapter } from './combine-adapters.js';
+export type { AdapterFeed, AdapterFeedType } from './dynamic/assemble-feeds.js';
+export {
+  type AdapterFeeds,
+  type AdapterSelection,
+  buildAdapterFeeds,
+  type DynamicModelInputs,
+} from './dynamic/build-adapter-feeds.js';
+export { dynamicTargets } from './dynamic/dynamic-targets.js';
 export { AdapterError, type AdapterErrorCode, type AdapterErrorOptions, isAdapterError } from './errors.js';
 export { type FileAccess, type FileSource, memoryFiles, readAllBytes, readAllText } from './file-access.js';
 export { type AdapterSummary, inspectAdapter, type ModuleSummary } from './inspect-adapter.js';

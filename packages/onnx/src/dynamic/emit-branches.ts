@@ -173,6 +173,7 @@ export function emitReplace(
   g: BranchGraph,
   plan: BranchPlan,
   types: { weight: number; bias: number },
+  states: Map<NodeProto, UseState>,
 ): AdapterBranchInputs {
   const { index: i, target, location } = plan;
   const first = plan.uses[0] as UsePlan;
@@ -183,8 +184,20 @@ export function emitReplace(
   const weight = target.weight ? g.input(`replace.${i}.weight`, types.weight, dims) : undefined;
   const bias = target.bias ? g.input(`replace.${i}.bias`, types.bias, [location.outFeatures]) : undefined;
   for (const use of plan.uses) {
-    if (weight) use.use.node.input[use.use.inputIndex] = weight;
-    if (bias && use.bias) use.bias.node.input[use.bias.inputIndex] = bias;
+    const { node } = use.use;
+    if (weight) node.input[use.use.inputIndex] = weight;
+    if (!bias) continue;
+    if (use.bias) use.bias.node.input[use.bias.inputIndex] = bias;
+    // the export dropped the bias (it was zero): the fed one goes where it would have been
+    else if (node.opType === 'Gemm') node.input[2] = bias;
+    else {
+      const state = states.get(node) ?? useState(use);
+      const out = state.post;
+      const pre = intercept(g, state, out, `replace.${i}`);
+      g.op(use.graph, 'Add', [pre, bias], { output: out, label: `replace.${i}` });
+      state.producers.set(out, use.graph.node.at(-1) as NodeProto);
+      states.set(node, { pre, post: out, producers: state.producers });
+    }
   }
   return { ...(weight ? { weight } : {}), ...(bias ? { bias } : {}) };
 }

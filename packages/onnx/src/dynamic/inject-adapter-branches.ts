@@ -103,7 +103,7 @@ function computeType(location: WeightLocation, path: readonly NodeProto[]): numb
   return type;
 }
 
-function checkUse(t: AdapterBranchTarget, location: WeightLocation, use: UsePlan): void {
+function checkUse(t: AdapterBranchTarget, use: UsePlan): void {
   const where = `Module "${t.module}" (${use.use.op} node "${use.use.node.name}")`;
   const gather = use.use.op === 'Gather';
   if ((t.kind === 'lora-embedding') !== gather && t.kind !== 'replace') {
@@ -129,12 +129,8 @@ function checkUse(t: AdapterBranchTarget, location: WeightLocation, use: UsePlan
       );
     }
   }
-  if (t.kind === 'replace' && t.bias && !use.bias) {
-    throw new OnnxError(
-      'TARGET_NOT_FOUND',
-      `${where}: its bias is to be replaced, but no bias next to "${location.initializer}" was found.`,
-      { value: t.module },
-    );
+  if (t.kind === 'replace' && t.bias && gather) {
+    throw invalid(`${where}: an embedding has no bias to replace.`, t);
   }
 }
 
@@ -149,7 +145,7 @@ function planTargets(
       const bias = findBias(index, use, location.outFeatures);
       const graph = index.scopeOf(use.node)?.graph ?? index.scopes[0]?.graph;
       const plan = { use, graph, computeType: computeType(location, use.path), ...(bias ? { bias } : {}) };
-      checkUse(target, location, plan as UsePlan);
+      checkUse(target, plan as UsePlan);
       return plan as UsePlan;
     });
     return { index: i, target, location, uses };
@@ -199,7 +195,7 @@ export async function injectAdapterBranches(
     const first = plan.uses[0] as UsePlan;
     const biasType = first.bias ? computeBiasType(first) : first.computeType;
     types.set(plan.index, { weight: first.computeType, bias: biasType });
-    inputs.set(plan.index, emitReplace(g, plan, { weight: first.computeType, bias: biasType }));
+    inputs.set(plan.index, emitReplace(g, plan, { weight: first.computeType, bias: biasType }, states));
   }
   for (const plan of plans) {
     if (plan.target.kind === 'ia3') inputs.set(plan.index, emitIa3(g, plan, states));
