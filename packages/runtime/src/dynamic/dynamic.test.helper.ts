@@ -127,7 +127,7 @@ export function openFixtureAdapter(parts: string[]): Promise<Adapter> {
 }
 
 /** The checkpoint's weight of a module, for locating anonymous weights by value. */
-function checkpointWeights(base: BaseCheckpoint): BaseWeightFn {
+export function checkpointWeights(base: BaseCheckpoint): BaseWeightFn {
   return async (module) => {
     const name = `${module}.weight`;
     if (!base.has(name)) return undefined;
