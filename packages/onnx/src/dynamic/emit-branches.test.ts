@@ -1,5 +1,14 @@
+import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { DataType } from '../model/types.js';
+import {
+  createGraph,
+  createModel,
+  createNode,
+  createTensor,
+  createValueInfo,
+  graphAttribute,
+} from '../graph/builders.js';
+import { DataType, type ModelProto } from '../model/types.js';
 import {
   f32,
   gemmModel,
@@ -139,5 +148,73 @@ describe('replace branches (modules_to_save)', () => {
     const weight = await branches[0]?.readBaseWeight();
     expect(weight?.layout).toBe('in_out');
     expect(weight?.data).toEqual(transposed(W, OUT, IN));
+  });
+});
+
+/** An optimum-style merged decoder in miniature: both If branches read one top-level weight `[in, out]`. */
+function branchedModel(): ModelProto {
+  const graph = createGraph('branched');
+  graph.input.push(createValueInfo('flag', DataType.BOOL, []), createValueInfo('x', DataType.FLOAT, [2, IN]));
+  graph.output.push(createValueInfo('y', DataType.FLOAT, [2, OUT]));
+  graph.initializer.push(createTensor('onnx::MatMul_1', DataType.FLOAT, [IN, OUT], transposed(W, OUT, IN)));
+  const branch = (name: string) => {
+    const g = createGraph(name);
+    g.output.push(createValueInfo(`${name}_y`, DataType.FLOAT, [2, OUT]));
+    g.node.push(
+      createNode({
+        opType: 'MatMul',
+        name: `/${name}/model/fc/MatMul`,
+        inputs: ['x', 'onnx::MatMul_1'],
+        outputs: [`${name}_y`],
+      }),
+    );
+    return g;
+  };
+  graph.node.push(
+    createNode({
+      opType: 'If',
+      name: 'if',
+      inputs: ['flag'],
+      outputs: ['y'],
+      attributes: [
+        graphAttribute('then_branch', branch('with_past')),
+        graphAttribute('else_branch', branch('no_past')),
+      ],
+    }),
+  );
+  return createModel({ graph });
+}
+
+describe('modules read inside If subgraphs', () => {
+  it('get a branch in every subgraph, fed by the same top-level inputs', async () => {
+    const { model, branches } = await injectAdapterBranches(branchedModel(), [
+      { module: 'model.fc', kind: 'lora' },
+    ]);
+    expect(branches[0]?.location.uses).toHaveLength(2);
+    const lora = { a: values(2 * IN, 20), b: values(OUT * 2, 21), r: 2, s: 1 };
+    const x2 = X.subarray(0, 2 * IN);
+    const run = (flag: number, slots: (typeof lora)[][], idx: number[]) =>
+      runModel(model, {
+        flag: new ort.Tensor('bool', new Uint8Array([flag]), []),
+        x: f32(x2, [2, IN]),
+        ...rename(lowRankFeeds(IN, OUT, slots)),
+        adapter_index: index(idx),
+      });
+    const delta = new Float32Array(OUT * IN);
+    for (let o = 0; o < OUT; o++)
+      for (let i = 0; i < IN; i++)
+        for (let k = 0; k < 2; k++)
+          delta[o * IN + i] =
+            (delta[o * IN + i] as number) + (lora.b[o * 2 + k] as number) * (lora.a[k * IN + i] as number);
+    const merged = W.map((v, i) => v + (delta[i] as number));
+    const plain = (w: Float32Array, r: number) =>
+      Array.from({ length: OUT }, (_, o) =>
+        [...Array(IN).keys()].reduce((s, i) => s + (x2[r * IN + i] as number) * (w[o * IN + i] as number), 0),
+      );
+    for (const flag of [0, 1]) {
+      // row 0 with the adapter, row 1 without
+      const y = await run(flag, [[lora], []], [0, 1]);
+      expect(maxDiff(y, [...plain(merged, 0), ...plain(W, 1)])).toBeLessThan(1e-5);
+    }
   });
 });
