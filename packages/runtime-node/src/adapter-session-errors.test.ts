@@ -155,16 +155,16 @@ describe('AdapterSession errors (transformers PeftAdapterMixin / PEFT cases)', (
     expect((error as Error).message).toMatch(/lora A \[4, 32\] \/ B \[32, 4\] \(32→32\).*\[16, 16\]/);
   });
 
-  it("mode 'dynamic' is not implemented yet: UNSUPPORTED_FEATURE", async () => {
+  it('an unknown mode: INVALID_ARGUMENT naming the value', async () => {
     await expect(
       AdapterSession.create({
         backend,
         model: await readOnnxModel(join(opt, 'model.onnx')),
-        mode: 'dynamic',
+        mode: 'lazy' as 'dynamic',
       }),
     ).rejects.toMatchObject({
-      code: 'UNSUPPORTED_FEATURE',
-      message: expect.stringContaining("mode 'dynamic'"),
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('"lazy"'),
     });
   });
 

@@ -72,7 +72,7 @@ export async function readOnnxModel(path: string): Promise<OnnxModelBytes> {
  *
  * @param options - model path, base checkpoint folder, mode, threads
  * @returns the session; `close()` it when done (it closes the checkpoint it opened)
- * @throws {AdapterError} `MISSING_FILE`, `INVALID_FILE`, `UNSUPPORTED_FEATURE` (dynamic mode, not implemented yet)
+ * @throws {AdapterError} `MISSING_FILE`, `INVALID_FILE`, `INVALID_ARGUMENT` (bad mode or cacheSize)
  * @example
  * ```js
  * const session = await createAdapterSession({ model: 'opt/model.onnx', base: 'opt' });

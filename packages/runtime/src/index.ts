@@ -46,7 +46,12 @@ export { KNOWN_CHECKPOINT_FILES } from './other-files.js';
 export { formatFixed4, formatThousands } from './python-format.js';
 export type { NameMapping } from './resolve-base-names.js';
 export { adapterConfigText, adapterWeightChunks, saveAdapterFiles } from './save-adapter.js';
-export { AdapterSession, type AdapterSessionOptions } from './session/adapter-session.js';
+export {
+  AdapterSession,
+  type AdapterSessionOptions,
+  BASE_ADAPTER_NAME,
+  type RunOptions,
+} from './session/adapter-session.js';
 export type {
   Backend,
   BackendSession,

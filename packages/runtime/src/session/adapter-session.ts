@@ -32,6 +32,18 @@ export interface AdapterSessionOptions {
   readonly cacheSize?: number;
 }
 
+/** Options of {@link AdapterSession.run}. */
+export interface RunOptions {
+  /**
+   * Dynamic mode: the adapter of each batch row (PEFT's `adapter_names=[...]`), `"__base__"` for the base model;
+   * one name per row of the feeds. Ignored rows-wise when adapters are disabled (every row gets the base model).
+   */
+  readonly adapterNames?: readonly string[];
+}
+
+/** The name PEFT's `adapter_names` uses for rows that run the base model. */
+export const BASE_ADAPTER_NAME = '__base__';
+
 /**
  * Runs PEFT adapters on an ONNX model with transformers' `PeftAdapterMixin` API (and PEFT's `merge_and_unload` /
  * `unload`): load several adapters, switch or combine them, disable them, run. The backend and file access are
@@ -70,8 +82,7 @@ export class AdapterSession {
    *
    * @param options - backend, model, base checkpoint, mode
    * @returns the session; `close()` it when done
-   * @throws {AdapterError} `INVALID_FILE` / `MISSING_FILE` for a bad model, `UNSUPPORTED_FEATURE` for a mode not
-   *   implemented, `INVALID_ARGUMENT` for bad options
+   * @throws {AdapterError} `INVALID_FILE` / `MISSING_FILE` for a bad model, `INVALID_ARGUMENT` for bad options
    */
   static async create(options: AdapterSessionOptions): Promise<AdapterSession> {
     const mode = options.mode ?? 'merged';
@@ -259,13 +270,24 @@ export class AdapterSession {
    * Runs the model with the active adapters (the base model when disabled or none is loaded).
    *
    * @param feeds - one tensor per input name (`{ type, data, dims }`, e.g. `backend.tensor('int64', ids, [1, n])`)
+   * @param options - dynamic mode: `adapterNames`, one adapter per batch row (`"__base__"`: none)
    * @returns every output by name
-   * @throws {AdapterError} `INVALID_ARGUMENT` (missing or unknown inputs), `BACKEND_FAILED`, `SESSION_CLOSED`
+   * @throws {AdapterError} `INVALID_ARGUMENT` (missing or unknown inputs; `adapterNames` in merged mode or not one
+   *   per row), `UNKNOWN_ADAPTER`, `BACKEND_FAILED`, `SESSION_CLOSED`
+   * @example
+   * ```ts
+   * const { logits } = await session.run(feeds, { adapterNames: ['fr', '__base__', 'de'] }); // dynamic mode
+   * ```
    */
-  async run(feeds: Readonly<Record<string, BackendTensor>>): Promise<TensorMap> {
+  async run(feeds: Readonly<Record<string, BackendTensor>>, options: RunOptions = {}): Promise<TensorMap> {
     this.checkOpen();
     const inputs = normalizeFeeds(feeds, this.inputNames, this.backend);
-    const plan = await this.engine.prepareRun(this.runState(false));
+    const state = this.runState(false);
+    const batchSize = batchSizeOf(inputs, this.inputNames);
+    if (options.adapterNames !== undefined) {
+      state.perRow = this.perRow(options.adapterNames, batchSize, state.active.length > 0);
+    }
+    const plan = await this.engine.prepareRun(state, batchSize);
     try {
       return await plan.session.run({ ...inputs, ...plan.feeds });
     } finally {
@@ -285,7 +307,29 @@ export class AdapterSession {
     if (this.options.closeBase === true) await this.options.base?.close();
   }
 
-  private runState(ignoreDisabled: boolean): RunState {
+  private perRow(
+    names: readonly string[],
+    batchSize: number,
+    enabled: boolean,
+  ): RegistryEntry<AdapterPlan>[][] {
+    if (this.mode !== 'dynamic') {
+      throw new AdapterError(
+        'INVALID_ARGUMENT',
+        "adapterNames (one adapter per batch row) needs mode 'dynamic'; this session runs in mode 'merged'",
+      );
+    }
+    if (!Array.isArray(names) || names.length !== batchSize) {
+      throw new AdapterError(
+        'INVALID_ARGUMENT',
+        `adapterNames must name one adapter per batch row (${batchSize}), got ${JSON.stringify(names)}`,
+      );
+    }
+    const rows = names.map((n) => (n === BASE_ADAPTER_NAME ? [] : [this.registry.get(n)]));
+    // PEFT: disabled adapters win over adapter_names
+    return enabled ? rows : rows.map(() => []);
+  }
+
+  private runState(ignoreDisabled: boolean): { -readonly [K in keyof RunState]: RunState[K] } {
     const { names, enabled } = this.registry.state();
     const loaded = this.registry.list();
     const active = enabled || ignoreDisabled ? names.map((n) => this.registry.get(n)) : [];
@@ -310,4 +354,10 @@ export class AdapterSession {
   private checkOpen(): void {
     if (this.closed) throw new AdapterError('SESSION_CLOSED', 'the adapter session was closed');
   }
+}
+
+/** Rows of a run: the first dimension of `input_ids`, else of the first input that has one (1 for scalars). */
+function batchSizeOf(inputs: TensorMap, names: readonly string[]): number {
+  const first = inputs.input_ids ?? names.map((n) => inputs[n]).find((t) => (t?.dims.length ?? 0) > 0);
+  return first?.dims[0] ?? 1;
 }

@@ -15,6 +15,11 @@ export interface RunState {
   readonly loaded: readonly RegistryEntry<AdapterPlan>[];
   /** The active adapters in the order they were set; empty when adapters are disabled or none is loaded. */
   readonly active: readonly RegistryEntry<AdapterPlan>[];
+  /**
+   * Dynamic mode: one adapter set per batch row (PEFT's `adapter_names=[...]`; `[]` for `"__base__"`), used instead
+   * of `active` when given.
+   */
+  readonly perRow?: readonly (readonly RegistryEntry<AdapterPlan>[])[];
 }
 
 /** The backend session to run and the feeds a mode adds to the caller's. @internal */
@@ -33,8 +38,13 @@ export interface RunPlan {
  */
 export interface SessionEngine {
   readonly mode: SessionMode;
-  /** The session and feeds for one run in `state` (built lazily, cached as the engine sees fit). */
-  prepareRun(state: RunState): Promise<RunPlan>;
+  /**
+   * The session and feeds for one run in `state` (built lazily, cached as the engine sees fit).
+   *
+   * @param state - loaded and active adapters
+   * @param batchSize - rows of the caller's feeds (dynamic mode sizes its per-row inputs with it)
+   */
+  prepareRun(state: RunState, batchSize: number): Promise<RunPlan>;
   /** Adapters were removed: drop anything built from them. */
   forget(entries: readonly RegistryEntry<AdapterPlan>[]): Promise<void>;
   /** Releases every backend session. */

@@ -70,7 +70,8 @@ export class SessionModel {
   readonly proto: ModelProto;
   /** Reads the model's external tensors. */
   readonly source: ExternalDataSource;
-  private readonly baseWeight: BaseWeightFn | undefined;
+  /** A module's weight as the checkpoint (or the model this one was merged from) has it, for value matching. */
+  readonly baseWeight: BaseWeightFn | undefined;
   private readonly base: BaseCheckpoint | undefined;
   private locator: WeightLocator | undefined;
   private index: ModelIndex | undefined;

@@ -1,0 +1,139 @@
+import {
+  decodeModel,
+  encodeModel,
+  externalDataFromFiles,
+  type InjectedAdapterBranches,
+  injectAdapterBranches,
+} from '@peftjs/onnx';
+import type { Adapter } from '../adapter.js';
+import { type AdapterSelection, buildAdapterFeeds } from '../dynamic/build-adapter-feeds.js';
+import { dynamicTargets } from '../dynamic/dynamic-targets.js';
+import { wrapError } from '../errors.js';
+import type { RegistryEntry } from './adapter-registry.js';
+import type { Backend, BackendSession, TensorMap } from './backend.js';
+import type { RunPlan, RunState, SessionEngine } from './engine.js';
+import { mergeTargets } from './merge-targets.js';
+import { mergedPlans } from './merged-engine.js';
+import type { AdapterPlan } from './plan-adapter.js';
+import type { SessionModel } from './session-model.js';
+
+/** The backend session of one loaded set and the branches its rewritten graph reads. */
+interface Loaded {
+  readonly plans: ReadonlySet<AdapterPlan>;
+  readonly key: readonly AdapterPlan[];
+  readonly ready: Promise<{ session: BackendSession; injected: InjectedAdapterBranches | undefined }>;
+  users: number;
+  evicted: boolean;
+}
+
+const sameList = (a: readonly AdapterPlan[], b: readonly AdapterPlan[]) =>
+  a.length === b.length && a.every((p, i) => p === b[i]);
+
+/**
+ * Dynamic mode: the graph is rewritten once for every loaded adapter (`injectAdapterBranches` over
+ * `dynamicTargets`), loaded into the backend once, and each run feeds the active adapters' tensors (or one adapter
+ * set per row). Switching, enabling and disabling only change the feeds; loading or deleting an adapter rebuilds the
+ * model.
+ * @internal
+ */
+export class DynamicEngine implements SessionEngine {
+  readonly mode = 'dynamic' as const;
+  private current: Loaded | undefined;
+
+  constructor(
+    private readonly model: SessionModel,
+    private readonly backend: Backend,
+  ) {}
+
+  async prepareRun(state: RunState, batchSize: number): Promise<RunPlan> {
+    const key = state.loaded.map((e) => e.prepared);
+    let entry = this.current;
+    if (entry === undefined || !sameList(entry.key, key)) {
+      if (entry !== undefined) await this.drop(entry);
+      entry = { plans: new Set(key), key, ready: this.createSession(state.loaded), users: 0, evicted: false };
+      const created = entry;
+      this.current = created;
+      created.ready.catch(() => {
+        if (this.current === created) this.current = undefined;
+      });
+    }
+    const used = entry;
+    used.users++;
+    const done = () => {
+      used.users--;
+      if (used.evicted && used.users === 0) void this.releaseEntry(used);
+    };
+    try {
+      const { session, injected } = await used.ready;
+      const feeds: TensorMap = {};
+      if (injected !== undefined) {
+        const adapters = (list: readonly RegistryEntry<AdapterPlan>[]): Adapter[] =>
+          list.map((e) => e.adapter);
+        const selection: AdapterSelection =
+          state.perRow === undefined
+            ? { adapters: adapters(state.active) }
+            : { perRow: state.perRow.map(adapters) };
+        const built = await buildAdapterFeeds(injected, selection, batchSize);
+        for (const [name, f] of Object.entries(built))
+          feeds[name] = this.backend.tensor(f.type, f.data, f.dims);
+      }
+      return { session, feeds, done };
+    } catch (error) {
+      done();
+      throw error;
+    }
+  }
+
+  async forget(entries: readonly { prepared: AdapterPlan }[]): Promise<void> {
+    const entry = this.current;
+    if (entry !== undefined && entries.some((e) => entry.plans.has(e.prepared))) await this.drop(entry);
+  }
+
+  async release(): Promise<void> {
+    if (this.current !== undefined) await this.drop(this.current);
+  }
+
+  /** Merges what the loaded adapters write into the base, rewrites the graph for all of them, loads it. */
+  private async createSession(
+    loaded: readonly RegistryEntry<AdapterPlan>[],
+  ): Promise<{ session: BackendSession; injected: InjectedAdapterBranches | undefined }> {
+    const built = await this.model.build(await mergeTargets(mergedPlans({ loaded, active: [] }).loaded, []));
+    let bytes = built.bytes;
+    let injected: InjectedAdapterBranches | undefined;
+    if (loaded.length > 0) {
+      const baseWeight = this.model.baseWeight;
+      try {
+        injected = await injectAdapterBranches(
+          decodeModel(built.bytes),
+          dynamicTargets(loaded.map((e) => e.adapter)),
+          {
+            source: externalDataFromFiles(built.externalData),
+            ...(baseWeight === undefined ? {} : { baseWeight }),
+          },
+        );
+      } catch (error) {
+        throw wrapError(error, 'BAD_ADAPTER', 'adding the adapter branches to the ONNX model failed');
+      }
+      bytes = encodeModel(injected.model);
+    }
+    try {
+      return {
+        session: await this.backend.createSession(bytes, { externalData: built.externalData }),
+        injected,
+      };
+    } catch (error) {
+      throw wrapError(error, 'BACKEND_FAILED', `${this.backend.name} could not load the rewritten model`);
+    }
+  }
+
+  private async drop(entry: Loaded): Promise<void> {
+    if (this.current === entry) this.current = undefined;
+    entry.evicted = true;
+    if (entry.users === 0) await this.releaseEntry(entry);
+  }
+
+  private async releaseEntry(entry: Loaded): Promise<void> {
+    const ready = await entry.ready.catch(() => undefined);
+    await ready?.session.release();
+  }
+}
