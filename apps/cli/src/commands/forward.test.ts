@@ -82,7 +82,41 @@ describe('peftjs forward', () => {
     );
   });
 
-  it('errors: dynamic mode, unknown or incompatible adapters (exit 1); bad flags (exit 2); nothing written', async () => {
+  it.each(golden.map((c) => [c.id, c] as const))(
+    '%s --mode dynamic: logits_adapter, then logits_disabled',
+    async (_id, c) => {
+      const common = [
+        '--onnx',
+        c.model,
+        '--inputs',
+        c.inputs,
+        '--adapter',
+        c.adapterDir,
+        '--base',
+        c.baseDir,
+      ];
+      const out = outFile();
+      const run = await runCli(['forward', ...common, '--out', out, '--mode', 'dynamic', '--json']);
+      expect([run.code, run.stderr]).toEqual([0, '']);
+      expect(JSON.parse(run.stdout).mode).toBe('dynamic');
+      expect(maxAbsDiff(logits(out), logits(c.expected, c.adapterKey))).toBeLessThan(TOLERANCE.logits);
+      const disabled = outFile();
+      const off = await runCli([
+        'forward',
+        ...common,
+        '--out',
+        disabled,
+        '--mode',
+        'dynamic',
+        '--disable-adapters',
+      ]);
+      expect(off.stdout).toContain('(dynamic, adapters disabled)');
+      expect(maxAbsDiff(logits(disabled), logits(c.expected, 'logits_disabled'))).toBeLessThan(
+        TOLERANCE.logits,
+      );
+    },
+  );
+  it('errors: unknown or incompatible adapters (exit 1); bad flags (exit 2); nothing written', async () => {
     const out = outFile();
     const flags = [
       '--onnx',
@@ -95,11 +129,6 @@ describe('peftjs forward', () => {
     const lora = `lora=${fixturePath('golden', 'cases', 'opt-lora-basic', 'adapter')}`;
     const ia3 = `ia3=${fixturePath('golden', 'cases', 'opt-ia3', 'adapter')}`;
     const cases: [string[], number, string][] = [
-      [
-        ['--adapter', lora, '--mode', 'dynamic'],
-        1,
-        "error: mode 'dynamic' (adapter weights fed at run time) is not implemented yet",
-      ],
       [['--mode', 'fast'], 2, "error: --mode must be merged or dynamic, got 'fast'"],
       [['--adapter', lora, '--set-adapter', 'x'], 1, 'error: Adapter with name x not found.'],
       [

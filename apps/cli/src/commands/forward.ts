@@ -26,7 +26,8 @@ Each --adapter is loaded as transformers' load_adapter() does: the last one load
   --adapter [name=]<dir> a PEFT adapter folder; name it when loading several (default name: default)
   --set-adapter <names>  the active adapter(s), comma-separated
   --disable-adapters     run the base model (with the parameters PEFT loads into it, e.g. bias="all")
-  --mode merged|dynamic  merged (default): adapters baked into the weights; dynamic: not implemented yet
+  --mode merged|dynamic  merged (default): adapters baked into the weights; dynamic: adapter branches added to
+                         the graph and the adapters' tensors fed at run time
   --base <dir>           the base checkpoint folder: finds anonymous ONNX weights by value
   --threads <n>          onnxruntime threads per operator (default: one per core)
   --overwrite            replace --out if it exists
