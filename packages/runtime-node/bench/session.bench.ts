@@ -2,10 +2,18 @@
 // Llama (fixtures/generated/onnx/llama-lora-all-linear, TorchScript and dynamo exports) and the golden OPT:
 // per-forward latency of the base model vs the merged model (median of many runs), adapter load time (read +
 // locate + check), and the switch latency of merged mode (re-merge + backend session creation, cache of 1).
+// Dynamic mode: per-forward latency with the adapter's tensors fed at run time (Llama: an r=16 adapter, the r=8
+// fixture adapter cat-combined with itself) vs the base, and its switch latency (new feeds, same backend session).
 import { join } from 'node:path';
 import { fixturePath } from '@peftjs/test-utils';
 import type { AdapterSession, BackendTensor } from '../src/index.js';
-import { createAdapterSession, onnxruntimeNodeBackend, readTensorFile } from '../src/index.js';
+import {
+  combineAdapters,
+  createAdapterSession,
+  loadAdapter,
+  onnxruntimeNodeBackend,
+  readTensorFile,
+} from '../src/index.js';
 
 const RUNS = 200;
 const WARMUP = 20;
@@ -101,5 +109,58 @@ for (const c of CASES) {
     report(`${c.label}: switch (re-merge + session re-creation)`, median(switches), 'ms');
   } finally {
     await session.close();
+  }
+}
+
+// dynamic mode: the graph is rewritten once per loaded set; switching only changes the feeds
+for (const c of CASES) {
+  const feeds = await readTensorFile(c.inputs, backend);
+  const session = await createAdapterSession({ model: c.model, base: c.base, backend, mode: 'dynamic' });
+  const opened = await Promise.all(c.adapters.map((dir) => loadAdapter(dir)));
+  try {
+    const baseMs = await runMs(session, feeds, RUNS);
+    const [a, b] = opened as [
+      Awaited<ReturnType<typeof loadAdapter>>,
+      Awaited<ReturnType<typeof loadAdapter>>,
+    ];
+    const isLlama = c.label.startsWith('llama');
+    // Llama: r=16 adapters (each fixture adapter cat-combined with itself: ranks add up)
+    const wide = async (x: typeof a) =>
+      isLlama
+        ? combineAdapters({
+            adapters: [
+              { adapter: x, weight: 1 },
+              { adapter: x, weight: 1 },
+            ],
+            type: 'cat',
+          })
+        : x;
+    await session.addAdapter(await wide(a), 'a');
+    await session.addAdapter(await wide(b), 'b');
+    session.setAdapter('a');
+    let t = performance.now();
+    await session.run(feeds);
+    const firstRunMs = performance.now() - t;
+    const dynamicMs = await runMs(session, feeds, RUNS);
+    const switches: number[] = [];
+    for (let i = 0; i < SWITCHES; i++) {
+      session.setAdapter(i % 2 === 0 ? 'b' : 'a');
+      t = performance.now();
+      await session.run(feeds);
+      switches.push(performance.now() - t);
+    }
+    const rank = isLlama ? 'r=16' : 'r=4';
+    report(`${c.label}: dynamic ${rank} forward`, dynamicMs * 1000, 'µs');
+    report(`${c.label}: dynamic ${rank} / base forward`, dynamicMs / baseMs, '×');
+    report(`${c.label}: dynamic first run after load (rewrite + session)`, firstRunMs, 'ms');
+    report(
+      `${c.label}: dynamic run right after a switch (new feeds, same session)`,
+      median(switches),
+      'ms',
+      '≈ dynamic forward ≪ merged switch',
+    );
+  } finally {
+    await session.close();
+    for (const x of opened) await x.close();
   }
 }
