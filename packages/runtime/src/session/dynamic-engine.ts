@@ -48,14 +48,22 @@ export class DynamicEngine implements SessionEngine {
   async prepareRun(state: RunState, batchSize: number): Promise<RunPlan> {
     const key = state.loaded.map((e) => e.prepared);
     let entry = this.current;
+    let old: Loaded | undefined;
     if (entry === undefined || !sameList(entry.key, key)) {
-      if (entry !== undefined) await this.drop(entry);
-      entry = { plans: new Set(key), key, ready: this.createSession(state.loaded), users: 0, evicted: false };
-      const created = entry;
+      old = entry;
+      // replaced synchronously, so concurrent runs of the same loaded set share one build
+      const created: Loaded = {
+        plans: new Set(key),
+        key,
+        ready: this.createSession(state.loaded),
+        users: 0,
+        evicted: false,
+      };
       this.current = created;
       created.ready.catch(() => {
         if (this.current === created) this.current = undefined;
       });
+      entry = created;
     }
     const used = entry;
     used.users++;
@@ -64,6 +72,7 @@ export class DynamicEngine implements SessionEngine {
       if (used.evicted && used.users === 0) void this.releaseEntry(used);
     };
     try {
+      if (old !== undefined) await this.drop(old);
       const { session, injected } = await used.ready;
       const feeds: TensorMap = {};
       if (injected !== undefined) {
