@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { AdapterSession, Backend, BackendTensor } from '@peftjs/runtime';
+import { type AdapterSession, type Backend, type BackendTensor, combineAdapters } from '@peftjs/runtime';
 import { fixturePath, maxAbsDiff, TOLERANCE } from '@peftjs/test-utils';
 import { describe, expect, it } from 'vitest';
 import { createAdapterSession } from './create-adapter-session.js';
+import { loadAdapter } from './load-adapter.js';
 import { onnxruntimeNodeBackend } from './onnxruntime-node-backend.js';
 import {
   generatedOnnxCases,
@@ -160,6 +161,45 @@ describe('switching adapters in one dynamic session', () => {
       }
     },
   );
+});
+
+describe('combining adapters in one dynamic session', () => {
+  it('setAdapter([a, b]) sums the deltas as PEFT does (equal to their cat combination), no rebuild', async () => {
+    const weighted = join(cases, 'opt-weighted', 'adapters');
+    const a = await loadAdapter(join(weighted, 'a'));
+    const b = await loadAdapter(join(weighted, 'b'));
+    const cat = await combineAdapters({
+      adapters: [
+        { adapter: a, weight: 1 },
+        { adapter: b, weight: 1 },
+      ],
+      type: 'cat',
+    });
+    const { backend, created } = countingBackend();
+    const session = await createAdapterSession({
+      model: join(opt, 'model.onnx'),
+      base: opt,
+      backend,
+      mode: 'dynamic',
+    });
+    try {
+      await session.addAdapter(a, 'a');
+      await session.addAdapter(b, 'b');
+      await session.addAdapter(cat, 'cat');
+      const feeds = await readFeeds(join(opt, 'inputs.safetensors'), backend);
+      const sum = logitsOf(await session.run(feeds));
+      session.setAdapter(['a', 'b']);
+      const both = logitsOf(await session.run(feeds));
+      expect(maxAbsDiff(both, sum)).toBeLessThan(1e-5);
+      session.setAdapter('a');
+      expect(maxAbsDiff(logitsOf(await session.run(feeds)), both)).toBeGreaterThan(1e-3);
+      expect(created()).toBe(1);
+    } finally {
+      await session.close();
+      await a.close();
+      await b.close();
+    }
+  });
 });
 
 /** The feeds with their rows repeated `times` times (the batch `[r0, r1, r0, r1, …]`). */
