@@ -13,8 +13,8 @@ import { createLora, type LoraTensors, loraTensors } from './large-decoder/build
 const SHAPE: DecoderShape = { layers: 8, hidden: 1024, intermediate: 2816, vocab: 1024 };
 const SEQ = 32;
 const WARMUP = 2;
-const RUNS = 7;
-const SWITCHES = 4;
+const RUNS = 9;
+const SWITCHES = 8;
 const backend = onnxruntimeNodeBackend();
 
 function report(name: string, value: number, unit: string, goal?: string): void {
@@ -32,24 +32,47 @@ async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
   return [value, performance.now() - t];
 }
 
-async function forwardMs(session: AdapterSession, runs = RUNS): Promise<number> {
-  for (let i = 0; i < WARMUP; i++) await session.run(feeds);
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) times.push((await timed(() => session.run(feeds)))[1]);
-  return median(times);
+async function runMs(session: AdapterSession): Promise<number> {
+  return (await timed(() => session.run(feeds)))[1];
 }
 
-/** Median of (setAdapter to the other adapter + one run) minus a plain run, alternating between `a` and `b`. */
-async function switchMs(session: AdapterSession, plainMs: number): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < SWITCHES; i++) {
-    const [, ms] = await timed(async () => {
-      session.setAdapter(i % 2 === 0 ? 'b' : 'a');
-      await session.run(feeds);
-    });
-    times.push(ms - plainMs);
+/**
+ * Forward latency of `session` and of the base session, measured in alternation so that load from other processes
+ * hits both alike: `[median ms, median of the per-pair ratios to the base]`.
+ */
+async function forwardMs(session: AdapterSession): Promise<[number, number]> {
+  for (let i = 0; i < WARMUP; i++) {
+    await session.run(feeds);
+    await base.run(feeds);
   }
-  return median(times);
+  const times: number[] = [];
+  const ratios: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const own = await runMs(session);
+    const ref = await runMs(base);
+    times.push(own);
+    ratios.push(own / ref);
+    baseTimes.push(ref);
+  }
+  return [median(times), median(ratios)];
+}
+
+/**
+ * Switch cost: (setAdapter to the other adapter + one run) alternating with a plain run of the same session;
+ * `[median difference ms, median setAdapter call µs]`.
+ */
+async function switchMs(session: AdapterSession): Promise<[number, number]> {
+  const deltas: number[] = [];
+  const calls: number[] = [];
+  for (let i = 0; i < SWITCHES; i++) {
+    const plain = await runMs(session);
+    const t = performance.now();
+    session.setAdapter(i % 2 === 0 ? 'b' : 'a');
+    calls.push((performance.now() - t) * 1000);
+    await session.run(feeds);
+    deltas.push(performance.now() - t - plain);
+  }
+  return [median(deltas), median(calls)];
 }
 
 const ids = new BigInt64Array(SEQ).map((_, i) => BigInt((i * 37 + 11) % SHAPE.vocab));
@@ -73,33 +96,33 @@ const lora = (name: string): Adapter =>
   createLora(Number(name.replace(/\D/g, '')), tensors.get(name) as LoraTensors);
 const open = (mode: 'merged' | 'dynamic') => AdapterSession.create({ backend, model, mode, cacheSize: 1 });
 
-// merged mode: base forward, adapter load, merged forward, switch (re-merge + session re-creation)
-const merged = await open('merged');
-let baseMs: number;
+// the base model: a session without adapters, run in alternation with every other measurement
+const base = await open('merged');
+const baseTimes: number[] = [];
 try {
-  baseMs = await forwardMs(merged);
-  report('base forward (batch 1, seq 32)', baseMs, 'ms');
-  const [, loadMs] = await timed(async () => merged.addAdapter(lora('r16a'), 'a'));
-  report('adapter load r=16 (Adapter.create + addAdapter)', loadMs, 'ms');
-  await merged.addAdapter(lora('r16b'), 'b');
-  merged.setAdapter('a');
-  const [, firstMs] = await timed(() => merged.run(feeds));
-  report('merged: first run after load r=16 (merge + session)', firstMs, 'ms');
-  const mergedMs = await forwardMs(merged);
-  report('merged forward r=16', mergedMs, 'ms');
-  report('merged / base forward r=16', mergedMs / baseMs, '×', '= 1');
-  report(
-    'merged: switch (re-merge + session re-creation) + run − run',
-    await switchMs(merged, mergedMs),
-    'ms',
-  );
-} finally {
-  await merged.close();
-}
+  for (let i = 0; i < WARMUP; i++) await base.run(feeds);
+  for (let i = 0; i < RUNS; i++) baseTimes.push(await runMs(base));
 
-// a new session from scratch: create + addAdapter + first run (merged mode)
-{
-  const [, ms] = await timed(async () => {
+  // merged mode: adapter load, merged forward, switch (re-merge + session re-creation)
+  const merged = await open('merged');
+  try {
+    const [, loadMs] = await timed(async () => merged.addAdapter(lora('r16a'), 'a'));
+    report('adapter load r=16 (Adapter.create + addAdapter)', loadMs, 'ms');
+    await merged.addAdapter(lora('r16b'), 'b');
+    merged.setAdapter('a');
+    const [, firstMs] = await timed(() => merged.run(feeds));
+    report('merged: first run after load r=16 (merge + session)', firstMs, 'ms');
+    const [mergedMs, ratio] = await forwardMs(merged);
+    report('merged forward r=16', mergedMs, 'ms');
+    report('merged / base forward r=16', ratio, '×', '= 1');
+    const [switchCost] = await switchMs(merged);
+    report('merged: switch (setAdapter + re-merge + session re-creation)', switchCost, 'ms');
+  } finally {
+    await merged.close();
+  }
+
+  // a new session from scratch: create + addAdapter + first run (merged mode)
+  const [, scratchMs] = await timed(async () => {
     const fresh = await open('merged');
     try {
       await fresh.addAdapter(lora('r16a'), 'a');
@@ -108,34 +131,36 @@ try {
       await fresh.close();
     }
   });
-  report('new session from scratch r=16 (create + addAdapter + first run)', ms, 'ms');
-}
+  report('new session from scratch r=16 (create + addAdapter + first run)', scratchMs, 'ms');
 
-// dynamic mode: one session per rank, with only that adapter loaded
-for (const name of ['r8', 'r16a', 'r64']) {
-  const rank = name.replace(/\D/g, '');
-  const session = await open('dynamic');
-  try {
-    await session.addAdapter(lora(name), 'a');
-    const [, firstMs] = await timed(() => session.run(feeds));
-    report(`dynamic: first run after load r=${rank} (rewrite + session)`, firstMs, 'ms');
-    const ms = await forwardMs(session);
-    report(`dynamic forward r=${rank}`, ms, 'ms');
-    report(
-      `dynamic / base forward r=${rank}`,
-      ms / baseMs,
-      '×',
-      rank === '16' ? '≤ 1.10 (within 10 % of base)' : undefined,
-    );
-    if (rank !== '16') continue;
-    // switching: two r=16 adapters loaded (the model is rebuilt with both branches)
-    await session.addAdapter(lora('r16b'), 'b');
-    session.setAdapter('a');
-    await session.run(feeds);
-    const plainMs = await forwardMs(session);
-    report('dynamic forward r=16 with 2 adapters loaded', plainMs, 'ms');
-    report('dynamic: switch (setAdapter + run − run)', await switchMs(session, plainMs), 'ms', '< 1 ms');
-  } finally {
-    await session.close();
+  // dynamic mode: one session per rank, with only that adapter loaded
+  for (const name of ['r8', 'r16a', 'r64']) {
+    const rank = name.replace(/\D/g, '');
+    const session = await open('dynamic');
+    try {
+      await session.addAdapter(lora(name), 'a');
+      const [, firstMs] = await timed(() => session.run(feeds));
+      report(`dynamic: first run after load r=${rank} (rewrite + session)`, firstMs, 'ms');
+      const [ms, ratio] = await forwardMs(session);
+      report(`dynamic forward r=${rank}`, ms, 'ms');
+      const goal = rank === '16' ? '≤ 1.10 (within 10 % of base)' : undefined;
+      report(`dynamic / base forward r=${rank}`, ratio, '×', goal);
+      if (rank !== '16') continue;
+      // switching: two r=16 adapters loaded (the model is rebuilt with both adapters' branches)
+      await session.addAdapter(lora('r16b'), 'b');
+      session.setAdapter('a');
+      await session.run(feeds);
+      const [twoMs, twoRatio] = await forwardMs(session);
+      report('dynamic forward r=16 with 2 adapters loaded', twoMs, 'ms');
+      report('dynamic / base forward r=16 with 2 adapters loaded', twoRatio, '×');
+      const [switchCost, callUs] = await switchMs(session);
+      report('dynamic: switch (setAdapter + run − plain run)', switchCost, 'ms', '< 1 ms');
+      report('dynamic: setAdapter call alone', callUs, 'µs');
+    } finally {
+      await session.close();
+    }
   }
+  report('base forward (batch 1, seq 32)', median(baseTimes), 'ms');
+} finally {
+  await base.close();
 }
