@@ -6,15 +6,21 @@
 // Measured: base, merged (r=16) and dynamic (r=8/16/64) forwards; the switch cost in dynamic mode (setAdapter +
 // one run, minus a plain run) vs merged mode (re-merge + backend session re-creation) vs a new session from
 // scratch; the adapter load time (Adapter.create + addAdapter, which locates and checks every target).
-import { type Adapter, AdapterSession, type BackendTensor, onnxruntimeNodeBackend } from '../src/index.js';
+import {
+  type Adapter,
+  AdapterSession,
+  type BackendTensor,
+  onnxruntimeNodeBackend,
+  tensorToFloat32,
+} from '../src/index.js';
 import { buildDecoder, type DecoderShape } from './large-decoder/build-decoder.js';
 import { createLora, type LoraTensors, loraTensors } from './large-decoder/build-lora.js';
 
 const SHAPE: DecoderShape = { layers: 8, hidden: 1024, intermediate: 2816, vocab: 1024 };
 const SEQ = 32;
 const WARMUP = 2;
-const RUNS = 9;
-const SWITCHES = 8;
+const RUNS = 15;
+const SWITCHES = 16;
 const backend = onnxruntimeNodeBackend();
 
 function report(name: string, value: number, unit: string, goal?: string): void {
@@ -30,6 +36,18 @@ async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
   const t = performance.now();
   const value = await f();
   return [value, performance.now() - t];
+}
+
+async function logits(session: AdapterSession): Promise<Float32Array> {
+  const out = (await session.run(feeds)).logits;
+  if (out === undefined) throw new Error('the decoder has no logits output');
+  return tensorToFloat32(out);
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs((a[i] as number) - (b[i] as number)));
+  return max;
 }
 
 async function runMs(session: AdapterSession): Promise<number> {
@@ -102,6 +120,8 @@ const baseTimes: number[] = [];
 try {
   for (let i = 0; i < WARMUP; i++) await base.run(feeds);
   for (let i = 0; i < RUNS; i++) baseTimes.push(await runMs(base));
+  const baseLogits = await logits(base);
+  let mergedLogits = baseLogits;
 
   // merged mode: adapter load, merged forward, switch (re-merge + session re-creation)
   const merged = await open('merged');
@@ -114,6 +134,13 @@ try {
     report('merged: first run after load r=16 (merge + session)', firstMs, 'ms');
     const [mergedMs, ratio] = await forwardMs(merged);
     report('merged forward r=16', mergedMs, 'ms');
+    merged.setAdapter('a');
+    mergedLogits = await logits(merged);
+    report(
+      'max |merged − base| logits r=16 (the adapter changes the output)',
+      maxAbsDiff(mergedLogits, baseLogits),
+      '',
+    );
     report('merged / base forward r=16', ratio, '×', '= 1');
     const [switchCost] = await switchMs(merged);
     report('merged: switch (setAdapter + re-merge + session re-creation)', switchCost, 'ms');
@@ -143,6 +170,10 @@ try {
       report(`dynamic: first run after load r=${rank} (rewrite + session)`, firstMs, 'ms');
       const [ms, ratio] = await forwardMs(session);
       report(`dynamic forward r=${rank}`, ms, 'ms');
+      if (rank === '16') {
+        const diff = maxAbsDiff(await logits(session), mergedLogits);
+        report('max |dynamic − merged| logits r=16', diff, '', '< 1e-4');
+      }
       const goal = rank === '16' ? '≤ 1.10 (within 10 % of base)' : undefined;
       report(`dynamic / base forward r=${rank}`, ratio, '×', goal);
       if (rank !== '16') continue;
