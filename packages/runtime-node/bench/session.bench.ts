@@ -4,8 +4,10 @@
 // locate + check), and the switch latency of merged mode (re-merge + backend session creation, cache of 1).
 // Dynamic mode: per-forward latency with the adapter's tensors fed at run time (Llama: an r=16 adapter, the r=8
 // fixture adapter cat-combined with itself) vs the base, and its switch latency (new feeds, same backend session).
+// Demo (examples/tiny-chat, GPT-2-style, no-cache export): base vs merged vs dynamic forward on a fixed 24-token
+// prompt with the real r=16 LoRA and in-memory r=8 (svd-combined) and r=64 (cat-combined twice) variants.
 import { join } from 'node:path';
-import { fixturePath } from '@peftjs/test-utils';
+import { fixturePath, repoRoot } from '@peftjs/test-utils';
 import type { AdapterSession, BackendTensor } from '../src/index.js';
 import {
   combineAdapters,
@@ -163,4 +165,81 @@ for (const c of CASES) {
     await session.close();
     for (const x of opened) await x.close();
   }
+}
+
+// demo: examples/tiny-chat (no-cache export), the real r=16 LoRA and in-memory r=8 / r=64 variants of it
+const demo = join(repoRoot, 'examples', 'tiny-chat');
+const demoBase = join(demo, 'tiny-chat-en');
+const demoModel = join(demoBase, 'onnx', 'model_no_cache.onnx');
+const PROMPT = Array.from({ length: 24 }, (_, i) => (i * 37 + 11) % 640);
+const demoInt64 = (values: readonly number[]) =>
+  backend.tensor('int64', BigInt64Array.from(values, BigInt), [1, values.length]);
+/** Feeds for the fixed prompt, limited to the inputs the model declares. */
+function demoFeeds(inputNames: readonly string[]): Record<string, BackendTensor> {
+  const all: Record<string, BackendTensor> = {
+    input_ids: demoInt64(PROMPT),
+    attention_mask: demoInt64(PROMPT.map(() => 1)),
+    position_ids: demoInt64(PROMPT.map((_, i) => i)),
+  };
+  const feeds: Record<string, BackendTensor> = {};
+  for (const name of inputNames) {
+    const t = all[name];
+    if (t === undefined) throw new Error(`demo (tiny-chat): unexpected model input ${name}`);
+    feeds[name] = t;
+  }
+  return feeds;
+}
+const demoAdapter = await loadAdapter(join(demo, 'tiny-chat-zh-lora'));
+const self = (x: typeof demoAdapter, type: 'cat' | 'svd', svdRank?: number) =>
+  combineAdapters({
+    adapters:
+      type === 'cat'
+        ? [
+            { adapter: x, weight: 1 },
+            { adapter: x, weight: 1 },
+          ]
+        : [{ adapter: x, weight: 1 }],
+    type,
+    ...(svdRank === undefined ? {} : { svdRank }),
+  });
+const r32 = await self(demoAdapter, 'cat');
+const ranks: [string, typeof demoAdapter][] = [
+  ['r=8', await self(demoAdapter, 'svd', 8)],
+  ['r=16', demoAdapter],
+  ['r=64', await self(r32, 'cat')],
+];
+const label = 'demo (tiny-chat)';
+try {
+  for (const mode of ['merged', 'dynamic'] as const) {
+    const session = await createAdapterSession({ model: demoModel, base: demoBase, backend, mode });
+    try {
+      const feeds = demoFeeds(session.inputNames);
+      const baseMs = await runMs(session, feeds, RUNS);
+      report(
+        `${label}: ${mode} session, base forward (${session.inputNames.join(', ')})`,
+        baseMs * 1000,
+        'µs',
+      );
+      for (const [rank, adapter] of ranks) {
+        await session.addAdapter(adapter, rank);
+        session.setAdapter(rank);
+        const ms = await runMs(session, feeds, RUNS);
+        report(`${label}: ${mode} ${rank} forward`, ms * 1000, 'µs');
+        report(
+          `${label}: ${mode} ${rank} / base forward`,
+          ms / baseMs,
+          '×',
+          mode === 'merged'
+            ? 'merged = base'
+            : rank === 'r=16'
+              ? 'dynamic within 10 % of base at r=16'
+              : undefined,
+        );
+      }
+    } finally {
+      await session.close();
+    }
+  }
+} finally {
+  await demoAdapter.close();
 }
