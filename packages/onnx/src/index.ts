@@ -6,6 +6,7 @@ export type {
   AdapterBranchInputs,
   AdapterBranchKind,
   AdapterBranchTarget,
+  AdapterRows,
   BranchWeight,
   InjectAdapterBranchesOptions,
   InjectedAdapterBranches,

@@ -235,8 +235,15 @@ describe('one adapter per batch row (PEFT adapter_names)', () => {
         session.disableAdapters();
         const base = logitsOf(await session.run(feeds, { adapterNames: names }));
         expect(base).toEqual(logitsOf(await session.run(feeds)));
-        expect(created()).toBe(1);
+        // two rewrites, each loaded once: the per-row one for adapterNames, the uniform one for plain runs
+        expect(created()).toBe(2);
         session.enableAdapters();
+        // a uniform batch: the per-row rewrite (every row on one slot) equals the uniform one bit for bit
+        for (const name of ['basic', 'ia3', 'svd'] as const) {
+          const perRow = logitsOf(await session.run(feeds, { adapterNames: names.map(() => name) }));
+          expect(perRow, name).toEqual(await runAs(session, name, feeds));
+        }
+        expect(created()).toBe(2);
         await expect(session.run(feeds, { adapterNames: ['basic'] })).rejects.toMatchObject({
           code: 'INVALID_ARGUMENT',
         });

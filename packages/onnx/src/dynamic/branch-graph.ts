@@ -1,3 +1,4 @@
+import { OnnxError } from '../errors.js';
 import {
   createNode,
   createTensor,
@@ -26,8 +27,8 @@ export interface RowIndex {
  */
 export class BranchGraph {
   readonly top: GraphProto;
-  /** Name of the int64 `[batch]` input. */
-  readonly adapterIndex: string;
+  /** Name of the int64 `[batch]` input; undefined in the uniform variant (no per-row slots). */
+  readonly adapterIndex: string | undefined;
   private readonly index: ModelIndex;
   private readonly taken = new Set<string>();
   private readonly constants = new Map<string, string>();
@@ -37,11 +38,16 @@ export class BranchGraph {
   /**
    * @param model - the model being rewritten
    * @param index - an index of it, taken before the rewrite (names it knows stay reserved)
+   * @param perRow - whether branches pick a slot per row (adds `adapter_index`) or feed one set for all rows
    */
-  constructor(model: ModelProto, index: ModelIndex) {
+  constructor(
+    model: ModelProto,
+    index: ModelIndex,
+    readonly perRow = true,
+  ) {
     this.top = model.graph;
     this.index = index;
-    this.adapterIndex = this.input('adapter_index', DataType.INT64, ['adapter_batch']);
+    this.adapterIndex = perRow ? this.input('adapter_index', DataType.INT64, ['adapter_batch']) : undefined;
   }
 
   /** A name no value or node of the model uses: `peft_dynamic/<base>`, with a suffix when taken. */
@@ -126,9 +132,16 @@ export class BranchGraph {
 
   /** `Shape(adapter_index)` and `adapter_index` as a `[batch, 1]` column, in the top-level graph. */
   private batchValues(): { shape: string; column: string } {
+    const adapterIndex = this.adapterIndex;
+    if (adapterIndex === undefined) {
+      throw new OnnxError(
+        'INVALID_ARGUMENT',
+        'Per-row slot indices need the per-row variant of the rewrite.',
+      );
+    }
     this.batch ??= {
-      shape: this.op(this.top, 'Shape', [this.adapterIndex], { label: 'rows' }),
-      column: this.op(this.top, 'Reshape', [this.adapterIndex, this.int64([-1, 1])], { label: 'rows' }),
+      shape: this.op(this.top, 'Shape', [adapterIndex], { label: 'rows' }),
+      column: this.op(this.top, 'Reshape', [adapterIndex, this.int64([-1, 1])], { label: 'rows' }),
     };
     return this.batch;
   }

@@ -92,6 +92,7 @@ export function emitLowRank(
   plan: BranchPlan,
   states: Map<NodeProto, UseState>,
 ): AdapterBranchInputs {
+  if (!g.perRow) return emitLowRankUniform(g, plan, states);
   const { index: i, target, location } = plan;
   const label = `lora.${i}`;
   const rank = `lora.${i}.rank`;
@@ -141,6 +142,48 @@ export function emitLowRank(
   return { A, B, ...(gIn ? { g: gIn } : {}), ...(bias ? { bias } : {}) };
 }
 
+/**
+ * The uniform variant of {@link emitLowRank}: one adapter set for every row, so
+ * `y ← g ⊙ y_pre + (x·A)·B (+ bias)` with `A` `[in, R]`, `B` `[R, out]`, `g` and `bias` `[out]` (embeddings:
+ * `Gather(A, ids)·B`). MatMul broadcasts over leading dimensions, so no reshapes are needed. @internal
+ */
+function emitLowRankUniform(
+  g: BranchGraph,
+  plan: BranchPlan,
+  states: Map<NodeProto, UseState>,
+): AdapterBranchInputs {
+  const { index: i, target, location } = plan;
+  const label = `lora.${i}`;
+  const rank = `lora.${i}.rank`;
+  const { inFeatures: inF, outFeatures: outF } = location;
+  const A = g.input(`lora.${i}.A`, DataType.FLOAT, [inF, rank]);
+  const B = g.input(`lora.${i}.B`, DataType.FLOAT, [rank, outF]);
+  const gIn = target.dora ? g.input(`lora.${i}.g`, DataType.FLOAT, [outF]) : undefined;
+  const bias = target.loraBias ? g.input(`lora.${i}.bias`, DataType.FLOAT, [outF]) : undefined;
+  for (const use of plan.uses) {
+    const { node } = use.use;
+    const state = states.get(node) ?? useState(use);
+    states.set(node, state);
+    const op = (type: string, inputs: string[]) => g.op(use.graph, type, inputs, { label });
+    const embedding = use.use.op === 'Gather';
+    const rowsOf = (embedding ? node.input[1] : node.input[0]) as string;
+    const low = embedding ? op('Gather', [A, rowsOf]) : op('MatMul', [toFloat(g, use, rowsOf, label), A]);
+    let delta = op('MatMul', [low, B]);
+    if (bias) delta = op('Add', [delta, bias]);
+    const gemmC = state.pre === undefined ? node.input[2] : undefined;
+    const point = gIn ? (state.pre ?? state.post) : state.post;
+    const typed = (value: string) => toCompute(g, use, value, label);
+    rewriteOutput(g, use, state, point, label, (y) => {
+      if (!gIn) return { op: 'Add', inputs: [y, typed(delta)] };
+      let scaled = op('Mul', [y, typed(gIn)]);
+      if (gemmC !== undefined)
+        scaled = op('Add', [scaled, op('Mul', [gemmC, typed(op('Sub', [g.float(1), gIn]))])]);
+      return { op: 'Add', inputs: [scaled, typed(delta)] };
+    });
+  }
+  return { A, B, ...(gIn ? { g: gIn } : {}), ...(bias ? { bias } : {}) };
+}
+
 /** Adds an IA³ branch: the row's vector scales the input (feed-forward) or the output (after the bias). @internal */
 export function emitIa3(
   g: BranchGraph,
@@ -150,18 +193,14 @@ export function emitIa3(
   const { index: i, target, location } = plan;
   const label = `ia3.${i}`;
   const dim = target.feedforward ? location.inFeatures : location.outFeatures;
-  const ia3 = g.input(`ia3.${i}`, DataType.FLOAT, ['adapter_slots', dim]);
+  const ia3 = g.input(`ia3.${i}`, DataType.FLOAT, g.perRow ? ['adapter_slots', dim] : [dim]);
   for (const use of plan.uses) {
     const { node } = use.use;
     const state = states.get(node) ?? useState(use);
     states.set(node, state);
     const x = node.input[0] as string;
-    const scale = toCompute(
-      g,
-      use,
-      g.op(use.graph, 'Gather', [ia3, g.rowIndex(use.graph, x, 0).vector], { label }),
-      label,
-    );
+    const perRow = () => g.op(use.graph, 'Gather', [ia3, g.rowIndex(use.graph, x, 0).vector], { label });
+    const scale = toCompute(g, use, g.perRow ? perRow() : ia3, label);
     if (target.feedforward) node.input[0] = g.op(use.graph, 'Mul', [x, scale], { label });
     else rewriteOutput(g, use, state, state.post, label, (y) => ({ op: 'Mul', inputs: [y, scale] }));
   }

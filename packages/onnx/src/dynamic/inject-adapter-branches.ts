@@ -162,11 +162,15 @@ function planTargets(
  * modules `replace.<i>.weight` / `replace.<i>.bias`. One int64 input `adapter_index` `[batch]` picks each row's slot.
  * Branches compute in float32 (casting FLOAT16/BFLOAT16 values, as PEFT does), after the bias for LoRA and IA³
  * and before it for DoRA's factor (`y = g ⊙ (x·W) + Δ + b`). The rewritten graph holds no adapter values.
+ * With `rows: 'uniform'` the branches serve one adapter set for the whole batch and are minimal: no slot dimension
+ * (`A` `[in, R]`, `B` `[R, out]`, `g`/`bias` `[out]`, `ia3` `[dim]`), no `adapter_index`, no masks — a LoRA branch
+ * is `Y += (X·A)·B`.
  *
  * @param model - the model; changed in place (decode a copy to keep the original)
  * @param targets - the modules and the branch each gets
- * @param options - `source` for external tensors, `baseWeight` for locating anonymous weights
- * @returns the model, one branch description per target, and the name of the adapter index input
+ * @param options - `source` for external tensors, `baseWeight` for locating anonymous weights, `rows` for the
+ *   variant (`'per-row'` by default)
+ * @returns the model, one branch description per target, the variant, and the adapter index input (per-row)
  * @throws {OnnxError} `TARGET_NOT_FOUND`, `AMBIGUOUS_TARGET` (from locating), `INVALID_ARGUMENT` (duplicate or
  *   mismatched targets, Gemm `transA`), `UNSUPPORTED_DATA_TYPE`; the model is unchanged when anything throws
  * @example
@@ -186,7 +190,8 @@ export async function injectAdapterBranches(
   const locations = await locateTargets(new WeightLocator(model, options), targets);
   const editor = new GraphEditor(model);
   const plans = planTargets(editor.index, targets, locations);
-  const g = new BranchGraph(model, editor.index);
+  const rows = options.rows ?? 'per-row';
+  const g = new BranchGraph(model, editor.index, rows === 'per-row');
   const states = new Map<NodeProto, UseState>();
   const inputs = new Map<number, AdapterBranchInputs>();
   const types = new Map<number, { weight: number; bias: number }>();
@@ -210,7 +215,7 @@ export async function injectAdapterBranches(
   const branches = plans.map((plan) =>
     describe(plan, inputs.get(plan.index) ?? {}, types.get(plan.index), options),
   );
-  return { model, branches, adapterIndexInput: g.adapterIndex };
+  return { model, branches, rows, adapterIndexInput: g.adapterIndex };
 }
 
 function computeBiasType(use: UsePlan): number {

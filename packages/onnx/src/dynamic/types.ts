@@ -94,7 +94,16 @@ export interface InjectAdapterBranchesOptions {
   source?: ExternalDataSource;
   /** Base checkpoint weights, for locating anonymous weights by value. */
   baseWeight?: BaseWeightFn;
+  /**
+   * `'per-row'` (default): every input has an `adapter_slots` dimension and `adapter_index` picks each row's slot.
+   * `'uniform'`: one adapter set for the whole batch, minimal branches (`A` `[in, R]`, `B` `[R, out]`, `g`/`bias`
+   * `[out]`, `ia3` `[dim]`) and no `adapter_index`.
+   */
+  rows?: AdapterRows;
 }
+
+/** How a rewritten model picks adapters: one set for every row, or one slot per row. */
+export type AdapterRows = 'uniform' | 'per-row';
 
 /** The rewritten model and how to feed it. */
 export interface InjectedAdapterBranches {
@@ -102,6 +111,8 @@ export interface InjectedAdapterBranches {
   readonly model: ModelProto;
   /** One branch per target, in target order. */
   readonly branches: readonly AdapterBranch[];
-  /** Name of the int64 `[batch]` input that picks each row's slot. */
-  readonly adapterIndexInput: string;
+  /** Which variant was built (see {@link InjectAdapterBranchesOptions.rows}). */
+  readonly rows: AdapterRows;
+  /** Name of the int64 `[batch]` input that picks each row's slot; undefined in the uniform variant. */
+  readonly adapterIndexInput: string | undefined;
 }

@@ -154,7 +154,7 @@ describe('buildAdapterFeeds: what a rewritten model cannot serve', () => {
     // a model rewritten for both serves both
     const { injected: both } = await prepareDynamic(llama('llama-lora-all-linear'), [lora, dora]);
     const feeds = await buildAdapterFeeds(both, { perRow: [[dora], [lora]] }, 2);
-    expect(feeds[both.adapterIndexInput]?.data).toEqual(BigInt64Array.of(0n, 1n));
+    expect(feeds[both.adapterIndexInput as string]?.data).toEqual(BigInt64Array.of(0n, 1n));
   });
 
   it('feeds one modules_to_save copy per run: rows that disagree are refused', async () => {

@@ -186,13 +186,16 @@ async function replaceFeeds(branch: AdapterBranch, slots: readonly Adapter[][]):
  * Adapter parameters PEFT writes into the base model when loading (trained biases, saved embedding layers) are
  * not fed: merge them into the model before rewriting it (see {@link dynamicTargets}).
  *
+ * For the uniform variant (`rows: 'uniform'`, no adapter index input) the selection must use one adapter set for
+ * every row, and the feeds have no slot dimension.
+ *
  * @param model - the branches and adapter index input of the rewritten model
  * @param selection - the active adapters (`{ adapters }`) or one set per row (`{ perRow }`)
  * @param batchSize - rows of the batch the other inputs have
  * @returns plain typed arrays by input name (onnxruntime's `{ type, data, dims }`); treat them as read-only
  * @throws {AdapterError} `TARGET_NOT_FOUND` (a layer with no branch), `SHAPE_MISMATCH`, `UNSUPPORTED_FEATURE`
  *   (a modules_to_save parameter with no branch, rows disagreeing on one), `INCOMPATIBLE_ADAPTERS`,
- *   `INVALID_ARGUMENT` (batch size)
+ *   `INVALID_ARGUMENT` (batch size, several sets per batch for the uniform variant)
  * @example
  * ```ts
  * const rewritten = await injectAdapterBranches(model, dynamicTargets([a, b]));
@@ -222,10 +225,43 @@ export async function buildAdapterFeeds(
       return lowRankFeeds(branch, prepared);
     }),
   );
+  if (model.adapterIndexInput === undefined) return uniformFeeds(model.branches, parts, slots.length);
   const index: AdapterFeed = {
     type: 'int64',
     data: BigInt64Array.from(rows, (r) => BigInt(r)),
     dims: [batchSize],
   };
   return Object.assign({ [model.adapterIndexInput]: index }, ...parts) as AdapterFeeds;
+}
+
+/**
+ * The feeds of the uniform variant (no adapter index): the one slot's feeds without their slot dimension — the
+ * same values, `[in, 1, R]` read as `[in, R]`.
+ */
+function uniformFeeds(
+  branches: readonly AdapterBranch[],
+  parts: readonly AdapterFeeds[],
+  slots: number,
+): AdapterFeeds {
+  if (slots !== 1) {
+    throw new AdapterError(
+      'INVALID_ARGUMENT',
+      `the model was rewritten for one adapter set per batch (rows: 'uniform'); the rows use ${slots} sets`,
+    );
+  }
+  const feeds = Object.assign({}, ...parts) as AdapterFeeds;
+  for (const branch of branches) {
+    if (branch.kind === 'replace') continue;
+    const { A, B, g, bias, ia3 } = branch.inputs;
+    const squeeze = (name: string | undefined, axis: number) => {
+      const f = name === undefined ? undefined : feeds[name];
+      if (name !== undefined && f) feeds[name] = { ...f, dims: f.dims.filter((_, i) => i !== axis) };
+    };
+    squeeze(A, 1);
+    squeeze(B, 0);
+    squeeze(g, 0);
+    squeeze(bias, 0);
+    squeeze(ia3, 0);
+  }
+  return feeds;
 }

@@ -1,4 +1,5 @@
 import {
+  type AdapterRows,
   decodeModel,
   encodeModel,
   externalDataFromFiles,
@@ -17,11 +18,18 @@ import { mergedPlans } from './merged-engine.js';
 import type { AdapterPlan } from './plan-adapter.js';
 import type { SessionModel } from './session-model.js';
 
-/** The backend session of one loaded set and the branches its rewritten graph reads. */
+/** A backend session of one rewrite and the branches its graph reads. */
+type Variant = Promise<{ session: BackendSession; injected: InjectedAdapterBranches | undefined }>;
+
+/**
+ * One loaded set: its rewrites, built on first use — the uniform one for runs with one adapter set, the per-row
+ * one for runs with `adapterNames` — each with its own backend session.
+ */
 interface Loaded {
   readonly plans: ReadonlySet<AdapterPlan>;
   readonly key: readonly AdapterPlan[];
-  readonly ready: Promise<{ session: BackendSession; injected: InjectedAdapterBranches | undefined }>;
+  readonly loaded: readonly RegistryEntry<AdapterPlan>[];
+  readonly variants: Map<AdapterRows, Variant>;
   users: number;
   evicted: boolean;
 }
@@ -32,7 +40,8 @@ const sameList = (a: readonly AdapterPlan[], b: readonly AdapterPlan[]) =>
 /**
  * Dynamic mode: the graph is rewritten once for every loaded adapter (`injectAdapterBranches` over
  * `dynamicTargets`), loaded into the backend once, and each run feeds the active adapters' tensors (or one adapter
- * set per row). Switching, enabling and disabling only change the feeds; loading or deleting an adapter rebuilds the
+ * set per row). Two rewrites are kept, each built on first use: the uniform one (minimal branches, one adapter set
+ * for the batch) and the per-row one (slot masks, for `adapterNames`). Switching, enabling and disabling only change the feeds; loading or deleting an adapter rebuilds the
  * model.
  * @internal
  */
@@ -52,20 +61,29 @@ export class DynamicEngine implements SessionEngine {
     if (entry === undefined || !sameList(entry.key, key)) {
       old = entry;
       // replaced synchronously, so concurrent runs of the same loaded set share one build
-      const created: Loaded = {
+      entry = {
         plans: new Set(key),
         key,
-        ready: this.createSession(state.loaded),
+        loaded: state.loaded,
+        variants: new Map(),
         users: 0,
         evicted: false,
       };
-      this.current = created;
-      created.ready.catch(() => {
-        if (this.current === created) this.current = undefined;
-      });
-      entry = created;
+      this.current = entry;
     }
     const used = entry;
+    // the per-row rewrite only for runs that pick adapters per row; with no adapters both are the base model
+    const rows: AdapterRows = state.perRow !== undefined && used.loaded.length > 0 ? 'per-row' : 'uniform';
+    let ready = used.variants.get(rows);
+    if (ready === undefined) {
+      // set synchronously, so concurrent runs of the same variant share one build
+      const created = this.createSession(used.loaded, rows);
+      ready = created;
+      used.variants.set(rows, created);
+      created.catch(() => {
+        if (used.variants.get(rows) === created) used.variants.delete(rows);
+      });
+    }
     used.users++;
     const done = () => {
       used.users--;
@@ -73,7 +91,7 @@ export class DynamicEngine implements SessionEngine {
     };
     try {
       if (old !== undefined) await this.drop(old);
-      const { session, injected } = await used.ready;
+      const { session, injected } = await ready;
       const feeds: TensorMap = {};
       if (injected !== undefined) {
         const adapters = (list: readonly RegistryEntry<AdapterPlan>[]): Adapter[] =>
@@ -105,6 +123,7 @@ export class DynamicEngine implements SessionEngine {
   /** Merges what the loaded adapters write into the base, rewrites the graph for all of them, loads it. */
   private async createSession(
     loaded: readonly RegistryEntry<AdapterPlan>[],
+    rows: AdapterRows,
   ): Promise<{ session: BackendSession; injected: InjectedAdapterBranches | undefined }> {
     const built = await this.model.build(await mergeTargets(mergedPlans({ loaded, active: [] }).loaded, []));
     let bytes = built.bytes;
@@ -117,6 +136,7 @@ export class DynamicEngine implements SessionEngine {
           dynamicTargets(loaded.map((e) => e.adapter)),
           {
             source: externalDataFromFiles(built.externalData),
+            rows,
             ...(baseWeight === undefined ? {} : { baseWeight }),
           },
         );
@@ -142,7 +162,11 @@ export class DynamicEngine implements SessionEngine {
   }
 
   private async releaseEntry(entry: Loaded): Promise<void> {
-    const ready = await entry.ready.catch(() => undefined);
-    await ready?.session.release();
+    const variants = [...entry.variants.values()];
+    entry.variants.clear();
+    for (const variant of variants) {
+      const ready = await variant.catch(() => undefined);
+      await ready?.session.release();
+    }
   }
 }
