@@ -30,6 +30,8 @@ interface Loaded {
   readonly key: readonly AdapterPlan[];
   readonly loaded: readonly RegistryEntry<AdapterPlan>[];
   readonly variants: Map<AdapterRows, Variant>;
+  /** The uniform variant's feeds of the last active set (they do not depend on the batch size). */
+  uniformFeeds?: { readonly active: readonly AdapterPlan[]; readonly feeds: Promise<TensorMap> };
   users: number;
   evicted: boolean;
 }
@@ -92,23 +94,43 @@ export class DynamicEngine implements SessionEngine {
     try {
       if (old !== undefined) await this.drop(old);
       const { session, injected } = await ready;
-      const feeds: TensorMap = {};
-      if (injected !== undefined) {
-        const adapters = (list: readonly RegistryEntry<AdapterPlan>[]): Adapter[] =>
-          list.map((e) => e.adapter);
-        const selection: AdapterSelection =
-          state.perRow === undefined
-            ? { adapters: adapters(state.active) }
-            : { perRow: state.perRow.map(adapters) };
-        const built = await buildAdapterFeeds(injected, selection, batchSize);
-        for (const [name, f] of Object.entries(built))
-          feeds[name] = this.backend.tensor(f.type, f.data, f.dims);
+      if (injected !== undefined && rows === 'uniform') {
+        const active = state.active.map((e) => e.prepared);
+        let cached = used.uniformFeeds;
+        if (cached === undefined || !sameList(cached.active, active)) {
+          const made = this.buildFeeds(injected, { adapters: state.active.map((e) => e.adapter) }, batchSize);
+          cached = { active, feeds: made };
+          used.uniformFeeds = cached;
+          const mine = cached;
+          made.catch(() => {
+            if (used.uniformFeeds === mine) delete used.uniformFeeds;
+          });
+        }
+        return { session, feeds: await cached.feeds, done };
       }
-      return { session, feeds, done };
+      if (injected === undefined) return { session, feeds: {}, done };
+      const adapters = (list: readonly RegistryEntry<AdapterPlan>[]): Adapter[] => list.map((e) => e.adapter);
+      const selection: AdapterSelection =
+        state.perRow === undefined
+          ? { adapters: adapters(state.active) }
+          : { perRow: state.perRow.map(adapters) };
+      return { session, feeds: await this.buildFeeds(injected, selection, batchSize), done };
     } catch (error) {
       done();
       throw error;
     }
+  }
+
+  /** The adapter feeds of one run as backend tensors. */
+  private async buildFeeds(
+    injected: InjectedAdapterBranches,
+    selection: AdapterSelection,
+    batchSize: number,
+  ): Promise<TensorMap> {
+    const feeds: TensorMap = {};
+    const built = await buildAdapterFeeds(injected, selection, batchSize);
+    for (const [name, f] of Object.entries(built)) feeds[name] = this.backend.tensor(f.type, f.data, f.dims);
+    return feeds;
   }
 
   async forget(entries: readonly { prepared: AdapterPlan }[]): Promise<void> {
