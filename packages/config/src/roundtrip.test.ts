@@ -58,7 +58,8 @@ describe('round trip of files PEFT 0.21 wrote', () => {
     expect(golden.filter((f) => f.includes('opt-weighted/adapters/')).length).toBeGreaterThanOrEqual(9);
   });
 
-  it('finds the generated round-trip cases', () => {
+  it('finds the golden and generated round-trip cases', () => {
+    expect(golden.length).toBeGreaterThan(0);
     expect(generated.length).toBeGreaterThan(0);
   });
 
