@@ -49,6 +49,30 @@ function input<T>(what: string, src: unknown, ctor: ArrayCtor<T>): void {
   }
 }
 
+function halfToF32(
+  what: string,
+  src: Uint16Array,
+  dtype: 'f16' | 'bf16',
+  options: ConvertOptions<Float32Array>,
+): Float32Array {
+  input(what, src, Uint16Array);
+  const out = output(what, src.length, options.out, Float32Array);
+  selectBackend(options.backend).toF32(src, dtype, out);
+  return out;
+}
+
+function f32ToHalf(
+  what: string,
+  src: Float32Array,
+  dtype: 'f16' | 'bf16',
+  options: ConvertOptions<Uint16Array>,
+): Uint16Array {
+  input(what, src, Float32Array);
+  const out = output(what, src.length, options.out, Uint16Array);
+  selectBackend(options.backend).fromF32(src, dtype, out);
+  return out;
+}
+
 /**
  * float16 bits → float32, exact (PyTorch's `.float()`; NaN payloads kept, quieted).
  *
@@ -62,10 +86,7 @@ function input<T>(what: string, src: unknown, ctor: ArrayCtor<T>): void {
  * ```
  */
 export function f16ToF32(src: Uint16Array, options: ConvertOptions<Float32Array> = {}): Float32Array {
-  input('f16ToF32', src, Uint16Array);
-  const out = output('f16ToF32', src.length, options.out, Float32Array);
-  selectBackend(options.backend).toF32(src, 'f16', out);
-  return out;
+  return halfToF32('f16ToF32', src, 'f16', options);
 }
 
 /**
@@ -78,10 +99,7 @@ export function f16ToF32(src: Uint16Array, options: ConvertOptions<Float32Array>
  * @throws {KernelError} `INVALID_ARGUMENT` / `SHAPE_MISMATCH` for a wrong input or `out`
  */
 export function f32ToF16(src: Float32Array, options: ConvertOptions<Uint16Array> = {}): Uint16Array {
-  input('f32ToF16', src, Float32Array);
-  const out = output('f32ToF16', src.length, options.out, Uint16Array);
-  selectBackend(options.backend).fromF32(src, 'f16', out);
-  return out;
+  return f32ToHalf('f32ToF16', src, 'f16', options);
 }
 
 /**
@@ -93,10 +111,7 @@ export function f32ToF16(src: Float32Array, options: ConvertOptions<Uint16Array>
  * @throws {KernelError} `INVALID_ARGUMENT` / `SHAPE_MISMATCH` for a wrong input or `out`
  */
 export function bf16ToF32(src: Uint16Array, options: ConvertOptions<Float32Array> = {}): Float32Array {
-  input('bf16ToF32', src, Uint16Array);
-  const out = output('bf16ToF32', src.length, options.out, Float32Array);
-  selectBackend(options.backend).toF32(src, 'bf16', out);
-  return out;
+  return halfToF32('bf16ToF32', src, 'bf16', options);
 }
 
 /**
@@ -109,10 +124,7 @@ export function bf16ToF32(src: Uint16Array, options: ConvertOptions<Float32Array
  * @throws {KernelError} `INVALID_ARGUMENT` / `SHAPE_MISMATCH` for a wrong input or `out`
  */
 export function f32ToBf16(src: Float32Array, options: ConvertOptions<Uint16Array> = {}): Uint16Array {
-  input('f32ToBf16', src, Float32Array);
-  const out = output('f32ToBf16', src.length, options.out, Uint16Array);
-  selectBackend(options.backend).fromF32(src, 'bf16', out);
-  return out;
+  return f32ToHalf('f32ToBf16', src, 'bf16', options);
 }
 
 function fp8ToF32(
