@@ -74,10 +74,13 @@ export function checkpointLayout(arch: string, module: string): 'in_out' | 'out_
 export function adapterDirs(caseName: string): string[] {
   const dir = fixturePath('golden', 'cases', caseName);
   if (caseName !== 'opt-weighted') return [join(dir, 'adapter')];
-  return readdirSync(join(dir, 'adapters'), { withFileTypes: true })
+  const dirs = readdirSync(join(dir, 'adapters'), { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => join(dir, 'adapters', d.name))
     .sort();
+  if (dirs.length === 0)
+    throw new Error(`golden case ${caseName}: no adapter folders in ${join(dir, 'adapters')}`);
+  return dirs;
 }
 
 const LAYER_SUFFIX =
@@ -108,11 +111,19 @@ export async function readAdapter(dir: string): Promise<{
   return { config, tensors, layers: [...layers].sort(), replaced: [...replaced].sort() };
 }
 
-/** Goldens cases with their base architecture. */
+/**
+ * Golden cases with their base architecture.
+ * @throws Error when there are no cases, or a case's base has no entry in {@link EXPORTS} (its tests would silently not run).
+ */
 export function goldenCaseArchs(): { caseName: string; arch: string }[] {
-  return readdirSync(fixturePath('golden', 'cases'))
+  const cases = readdirSync(fixturePath('golden', 'cases'))
     .sort()
     .map((caseName) => ({ caseName, arch: caseName.split('-')[0] as string }));
+  if (cases.length === 0) throw new Error(`no golden cases in ${fixturePath('golden', 'cases')}`);
+  for (const { caseName, arch } of cases) {
+    if (!EXPORTS[arch]) throw new Error(`golden case ${caseName}: base "${arch}" has no entry in EXPORTS`);
+  }
+  return cases;
 }
 
 /** Merge targets for every layer of a golden adapter, through the kernels (what @peftjs/runtime will do). */

@@ -27,7 +27,7 @@ function expectations(caseName: string): { dir: string; expected: string; key: s
     ];
   }
   // the combined adapters; a and b are only their sources
-  return dirs
+  const combined = dirs
     .map((dir) => ({ dir, name: dir.split('/').pop() as string }))
     .filter(({ name }) => name !== 'a' && name !== 'b')
     .map(({ dir, name }) => ({
@@ -35,6 +35,8 @@ function expectations(caseName: string): { dir: string; expected: string; key: s
       expected: fixturePath('golden', 'cases', caseName, `expected-${name}.safetensors`),
       key: 'logits',
     }));
+  if (combined.length === 0) throw new Error(`golden case ${caseName}: no combined adapters besides a and b`);
+  return combined;
 }
 
 describe('merged mode end to end in onnxruntime-node', () => {
