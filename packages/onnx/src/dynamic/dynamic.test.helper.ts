@@ -26,6 +26,18 @@ export function values(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, next);
 }
 
+/** Sizes and values of the linear module that the inject and uniform tests rewrite (W is PyTorch's `[out, in]`). */
+export const IN = 6;
+export const OUT = 5;
+export const BATCH = 2;
+export const SEQ = 3;
+export const W = values(OUT * IN, 1);
+export const BIAS = values(OUT, 2);
+export const X = values(BATCH * SEQ * IN, 3);
+/** Two LoRA adapters for that module: A `[r, in]`, B `[out, r]`, rank r and scaling s. */
+export const A1 = { a: values(2 * IN, 4), b: values(OUT * 2, 5), r: 2, s: 2 };
+export const A2 = { a: values(3 * IN, 6), b: values(OUT * 3, 7), r: 3, s: 0.5 };
+
 /** `y = x · Wᵀ + b` with x `[batch, seq, in]`: as a TorchScript MatMul + Add (W stored `[in, out]`). */
 export function matmulModel(inF: number, outF: number, w: Float32Array, b: Float32Array): ModelProto {
   const graph = createGraph('matmul');

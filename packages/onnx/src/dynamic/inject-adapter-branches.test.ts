@@ -3,26 +3,26 @@ import { isOnnxError } from '../errors.js';
 import { decodeModel, encodeModel } from '../model/codec.js';
 import type { ModelProto } from '../model/types.js';
 import {
+  A1,
+  A2,
+  BATCH,
+  BIAS,
   embeddingModel,
   f32,
   gemmModel,
+  IN,
   index,
   lowRankFeeds,
   matmulModel,
+  OUT,
   runModel,
+  SEQ,
   values,
+  W,
+  X,
 } from './dynamic.test.helper.js';
 import { injectAdapterBranches } from './inject-adapter-branches.js';
 
-const IN = 6;
-const OUT = 5;
-const BATCH = 2;
-const SEQ = 3;
-const W = values(OUT * IN, 1);
-const BIAS = values(OUT, 2);
-const X = values(BATCH * SEQ * IN, 3);
-const A1 = { a: values(2 * IN, 4), b: values(OUT * 2, 5), r: 2, s: 2 };
-const A2 = { a: values(3 * IN, 6), b: values(OUT * 3, 7), r: 3, s: 0.5 };
 type Term = typeof A1;
 
 /** PEFT's forward for one row: x·Wᵀ ⊙ g + b + Σ s·(x·Aᵀ)·Bᵀ (g = 1 without DoRA). */

@@ -3,29 +3,28 @@ import { describe, expect, it } from 'vitest';
 import { decodeModel, encodeModel } from '../model/codec.js';
 import type { ModelProto } from '../model/types.js';
 import {
+  A1,
+  A2,
+  BATCH,
+  BIAS,
   embeddingModel,
   f32,
   gemmModel,
+  IN,
   index,
   lowRankFeeds,
   matmulModel,
+  OUT,
   runModel,
+  SEQ,
   values,
+  W,
+  X,
 } from './dynamic.test.helper.js';
 import { injectAdapterBranches } from './inject-adapter-branches.js';
 import type { AdapterBranchTarget, AdapterRows } from './types.js';
 
-const IN = 6;
-const OUT = 5;
-const BATCH = 2;
-const SEQ = 3;
-const W = values(OUT * IN, 1);
-const BIAS = values(OUT, 2);
-const X = values(BATCH * SEQ * IN, 3);
-const TERMS = [
-  { a: values(2 * IN, 4), b: values(OUT * 2, 5), r: 2, s: 2 },
-  { a: values(3 * IN, 6), b: values(OUT * 3, 7), r: 3, s: 0.5 },
-];
+const TERMS = [A1, A2];
 
 async function rewrite(model: ModelProto, targets: AdapterBranchTarget[], rows: AdapterRows) {
   return injectAdapterBranches(decodeModel(encodeModel(model)), targets, { rows });
