@@ -1,5 +1,6 @@
 /** @packageDocumentation The backend-agnostic core of peftjs: Adapter, BaseCheckpoint, merging and combining PEFT adapters, sessions with PEFT's adapter API (ONNX Runtime and file access injected). */
 
+export { COMBINATION_TYPES, type CombinationType, isCombinationType } from '@peftjs/kernels';
 export { Adapter, type AdapterFormat, type AdapterInit } from './adapter.js';
 export {
   type AdapterParam,
