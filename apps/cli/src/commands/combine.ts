@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import {
   ADAPTER_SAFETENSORS_NAME,
   type Adapter,
+  COMBINATION_TYPES,
   type CombineAdaptersOptions,
   combineAdapters,
+  isCombinationType,
   loadAdapter,
   saveAdapter,
 } from '@peftjs/runtime-node';
@@ -19,24 +21,8 @@ import {
 import { bytes, num, table } from '../format.js';
 import { type Command, UsageError } from '../io.js';
 
-type CombinationType = NonNullable<CombineAdaptersOptions['type']>;
 type MajoritySign = NonNullable<CombineAdaptersOptions['majoritySignMethod']>;
 
-// A record, not a list, so the compiler checks that it names exactly the runtime's combination types.
-const TYPES: Readonly<Record<CombinationType, true>> = {
-  svd: true,
-  linear: true,
-  cat: true,
-  ties: true,
-  ties_svd: true,
-  dare_ties: true,
-  dare_linear: true,
-  dare_ties_svd: true,
-  dare_linear_svd: true,
-  magnitude_prune: true,
-  magnitude_prune_svd: true,
-};
-const TYPE_NAMES = Object.keys(TYPES) as CombinationType[];
 const SIGN_METHODS: readonly MajoritySign[] = ['total', 'frequency'];
 /** Flags that only LoRA combinations take (PEFT's IA3 add_weighted_adapter is a plain weighted sum). */
 const LORA_ONLY = ['type', 'density', 'svd-rank', 'svd-clamp', 'majority-sign', 'seed'] as const;
@@ -50,7 +36,7 @@ by save_pretrained(): the first adapter's config is the template; PEFT loads the
 
   --adapter [name=]<dir>   a source adapter, repeated; names label the output (default a, b, c, …)
   --weights <list>         one weight per adapter, comma-separated (may be negative)
-  --type <type>            LoRA: ${TYPE_NAMES.join(', ')}
+  --type <type>            LoRA: ${COMBINATION_TYPES.join(', ')}
                            (IA3 adapters take no type: they are summed with their weights)
   --density D              fraction kept by ties*, dare*, magnitude_prune*
   --svd-rank N             rank of *svd results (default: the largest source rank)
@@ -107,7 +93,9 @@ export const combine: Command = {
           );
         }
       } else if (options.type === undefined) {
-        throw new UsageError(`--type is required for ${peftType} adapters: one of ${TYPE_NAMES.join(', ')}`);
+        throw new UsageError(
+          `--type is required for ${peftType} adapters: one of ${COMBINATION_TYPES.join(', ')}`,
+        );
       }
       const combined = await combineAdapters({
         adapters: adapters.map((adapter, i) => ({ adapter, weight: sources[i]?.weight ?? Number.NaN })),
@@ -163,8 +151,8 @@ export const combine: Command = {
 /** The combination flags as `combineAdapters` options, checked. */
 function combineOptions(values: Record<string, unknown>): Omit<CombineAdaptersOptions, 'adapters'> {
   const type = values.type;
-  if (type !== undefined && !(typeof type === 'string' && Object.hasOwn(TYPES, type))) {
-    throw new UsageError(`unknown --type '${String(type)}'; valid types: ${TYPE_NAMES.join(', ')}`);
+  if (type !== undefined && !isCombinationType(type)) {
+    throw new UsageError(`unknown --type '${String(type)}'; valid types: ${COMBINATION_TYPES.join(', ')}`);
   }
   const sign = values['majority-sign'];
   if (sign !== undefined && !SIGN_METHODS.includes(sign as MajoritySign)) {
@@ -178,7 +166,7 @@ function combineOptions(values: Record<string, unknown>): Omit<CombineAdaptersOp
   const svdRank = optionalInteger(values, 'svd-rank', 1);
   const seed = optionalInteger(values, 'seed', 0);
   return {
-    ...(type === undefined ? {} : { type: type as CombinationType }),
+    ...(type === undefined ? {} : { type }),
     ...(density === undefined ? {} : { density }),
     ...(svdRank === undefined ? {} : { svdRank }),
     ...(clamp === undefined ? {} : { svdClamp: clamp }),
