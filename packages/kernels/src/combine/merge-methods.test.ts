@@ -72,6 +72,7 @@ describe('merge_utils functions on hand-checked inputs', () => {
 
 describe(`merge_utils functions against PEFT ${oracle.versions.peft}`, () => {
   it(`calculate_majority_sign_mask on ${oracle.majority_sign_mask.length} stacks with zeros and cancellations`, () => {
+    expect(oracle.majority_sign_mask.length).toBeGreaterThan(0);
     for (const c of oracle.majority_sign_mask) {
       const masks = calculateMajoritySignMask(c.tensors.map(decodeF32), c.method);
       const expected = list(decodeI32(c.expected));
@@ -80,6 +81,7 @@ describe(`merge_utils functions against PEFT ${oracle.versions.peft}`, () => {
   });
 
   it(`task_arithmetic, magnitude_prune, ties, dare_linear(1), dare_ties(1) on ${oracle.merge.length} cases`, () => {
+    expect(oracle.merge.length).toBeGreaterThan(0);
     for (const c of oracle.merge) {
       const t = c.tensors.map(decodeF32);
       const random = createSeededRandom(1);
