@@ -101,7 +101,7 @@ export function planExternalData(model: ModelProto, layout: 'inline' | ExternalD
   if (!Number.isSafeInteger(align) || align < 1 || !Number.isSafeInteger(threshold) || threshold < 0) {
     throw new OnnxError(
       'INVALID_ARGUMENT',
-      `Invalid external data layout: align ${align}, threshold ${threshold}.`,
+      `Invalid external data layout: align ${align}, threshold ${threshold}; align must be an integer ≥ 1 and threshold an integer ≥ 0.`,
       {
         value: layout,
       },
@@ -140,7 +140,10 @@ export function planExternalData(model: ModelProto, layout: 'inline' | ExternalD
     for (const tensor of toInline) {
       const bytes = inlined.get(tensor);
       if (!bytes)
-        throw new OnnxError('EXTERNAL_DATA_MISSING', `The data of tensor "${tensor.name}" was not read.`);
+        throw new OnnxError(
+          'EXTERNAL_DATA_MISSING',
+          `Cannot inline external tensor "${tensor.name}": its bytes are missing from the map given to encode (read every tensor of plan.toInline first).`,
+        );
       const copy = cloneMessage(tensor);
       copy.rawData = bytes;
       delete copy.dataLocation;
