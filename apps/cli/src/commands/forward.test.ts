@@ -23,6 +23,10 @@ function logits(path: string, key = 'logits'): Float32Array {
 
 describe('peftjs forward', () => {
   const golden = onnxCases().filter((c) => c.id.startsWith('golden/'));
+  it('finds every golden export (gpt2: TorchScript only)', () => {
+    expect(golden.length).toBe(11);
+  });
+
   it.each(golden.map((c) => [c.id, c] as const))(
     '%s: logits_adapter, then logits_disabled',
     async (_id, c) => {

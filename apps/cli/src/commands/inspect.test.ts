@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixturePath } from '@peftjs/test-utils';
 import { describe, expect, it } from 'vitest';
@@ -19,6 +19,10 @@ function expand(pattern: string): string[] {
 }
 
 describe('peftjs inspect', () => {
+  it('finds every golden and generated merge case', () => {
+    expect(cases.length).toBe(6 + readdirSync(fixturePath('generated', 'merge')).length);
+  });
+
   it.each(cases.map((c) => [c.id, c] as const))(
     '%s: trainable line, counts, size, module table',
     async (_id, c) => {
