@@ -35,7 +35,7 @@ export interface UseState {
 }
 
 /** The initial state of a use. */
-export function useState(plan: UsePlan): UseState {
+function useState(plan: UsePlan): UseState {
   const { node } = plan.use;
   const out = node.output[0] as string;
   const producers = new Map<string, NodeProto>([[out, node]]);

@@ -171,8 +171,3 @@ export function cloneMessage<T extends object>(message: T): T {
   if (raw) raws.set(copy, { ...raw, ...(raw.dropped ? { dropped: new Set(raw.dropped) } : {}) });
   return copy;
 }
-
-/** Whether a message was decoded (and still carries its original bytes). @internal */
-export function hasWireState(message: object): boolean {
-  return raws.has(message);
-}
