@@ -209,6 +209,10 @@ describe('write-side validation', () => {
     expect(() => serializeSafetensors({ a: { dtype: 'F32', shape: [3], data: f32(1, 2) } })).toThrow(
       /tensor "a": dtype × shape needs 12 bytes, but its data has 8/,
     );
+    const notBytes = { dtype: 'F32', shape: [2], data: [1, 2] } as unknown as TensorInput;
+    expect(() => serializeSafetensors({ w: notBytes })).toThrow(
+      /tensor "w": data must be a typed array or DataView, got \[1,2\]/,
+    );
   });
 
   it('MISALIGNED_SLICE for sub-byte tensors of a partial byte (test_serialization_fp4_misaligned)', () => {

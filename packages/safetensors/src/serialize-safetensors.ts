@@ -54,12 +54,12 @@ export function serializeSafetensors(
   }));
   const layout = layoutSafetensors(specs, metadata);
   for (const { tensor, byteLength } of layout.placed)
-    checkByteLength(tensor.name, bytesOf(tensor.data), byteLength);
+    checkByteLength(tensor.name, bytesOf(tensor.data, tensor.name), byteLength);
   const out = new Uint8Array(layout.totalSize);
   out.set(layout.header, 0);
   let at = layout.header.length;
   for (const { tensor, byteLength } of layout.placed) {
-    out.set(bytesOf(tensor.data), at);
+    out.set(bytesOf(tensor.data, tensor.name), at);
     at += byteLength;
   }
   return out;
@@ -74,13 +74,13 @@ export function entriesOf<T>(tensors: TensorEntries<T>): [string, T][] {
   return Object.entries(tensors as Record<string, T>);
 }
 
-/** A view's bytes, without copying. @internal */
-export function bytesOf(data: unknown): Uint8Array {
+/** A view's bytes, without copying; `name` is the tensor's, for the error. @internal */
+export function bytesOf(data: unknown, name: string): Uint8Array {
   if (data instanceof Uint8Array) return data;
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   throw new SafetensorsError(
     'SIZE_MISMATCH',
-    `tensor data must be a typed array or DataView, got ${show(data)}`,
+    `tensor ${show(name)}: data must be a typed array or DataView, got ${show(data)}`,
   );
 }
 

@@ -64,13 +64,14 @@ export async function* serializeSafetensorsStream(
   const layout = layoutSafetensors(specs, options?.metadata);
   // Eager data is checked before the first byte goes out, so bad input fails before any write.
   for (const { tensor, byteLength } of layout.placed) {
-    if (typeof tensor.data !== 'function') checkByteLength(tensor.name, bytesOf(tensor.data), byteLength);
+    if (typeof tensor.data !== 'function')
+      checkByteLength(tensor.name, bytesOf(tensor.data, tensor.name), byteLength);
   }
   yield layout.header;
   for (const { tensor, byteLength } of layout.placed) {
     const source = typeof tensor.data === 'function' ? await tensor.data() : tensor.data;
     if (ArrayBuffer.isView(source)) {
-      const bytes = bytesOf(source);
+      const bytes = bytesOf(source, tensor.name);
       checkByteLength(tensor.name, bytes, byteLength);
       if (bytes.length > 0) yield bytes;
       continue;
@@ -83,7 +84,7 @@ export async function* serializeSafetensorsStream(
     }
     let written = 0;
     for await (const chunk of source) {
-      const bytes = bytesOf(chunk);
+      const bytes = bytesOf(chunk, tensor.name);
       written += bytes.length;
       if (written > byteLength) checkByteLength(tensor.name, written, byteLength);
       if (bytes.length > 0) yield bytes;
