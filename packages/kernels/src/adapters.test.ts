@@ -51,8 +51,20 @@ describe.each(['wasm', 'js'] as BackendName[])('adapters vs PEFT merge_and_unloa
       const factor = doraFactor(w, dora, { backend });
       mergeDora(w, dora, { backend });
       expectClose(c, `${module}.weight`, w.data, false);
-      // the merged weight is g ⊙ (W + ΔW): its channel norms are the magnitudes
       expect(factor.every((g) => Number.isFinite(g) && g > 0)).toBe(true);
+      // the merged weight is g ⊙ (W + ΔW) with g = m / ‖W + ΔW‖: its output-channel norms are the magnitudes
+      const data = w.data as Float32Array;
+      const out = dora.outFeatures;
+      const inF = dora.inFeatures;
+      const at = (o: number, i: number) => (conv1d ? data[i * out + o] : data[o * inF + i]) as number;
+      for (let o = 0; o < out; o++) {
+        let sum = 0;
+        for (let i = 0; i < inF; i++) sum += at(o, i) ** 2;
+        const m = dora.magnitude[o] as number;
+        expect(Math.abs(Math.sqrt(sum) - m), `${module} channel ${o}`).toBeLessThanOrEqual(
+          1e-4 * Math.abs(m),
+        );
+      }
     }
   });
 
