@@ -1,14 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import {
-  createGraph,
-  createModel,
-  createNode,
-  createTensor,
-  createValueInfo,
-  graphAttribute,
-} from '../graph/builders.js';
-import { DataType, type ModelProto } from '../model/types.js';
+import { branchedModel } from '../graph/branched-model.test.helper.js';
+import { DataType } from '../model/types.js';
 import {
   f32,
   gemmModel,
@@ -151,45 +144,12 @@ describe('replace branches (modules_to_save)', () => {
   });
 });
 
-/** An optimum-style merged decoder in miniature: both If branches read one top-level weight `[in, out]`. */
-function branchedModel(): ModelProto {
-  const graph = createGraph('branched');
-  graph.input.push(createValueInfo('flag', DataType.BOOL, []), createValueInfo('x', DataType.FLOAT, [2, IN]));
-  graph.output.push(createValueInfo('y', DataType.FLOAT, [2, OUT]));
-  graph.initializer.push(createTensor('onnx::MatMul_1', DataType.FLOAT, [IN, OUT], transposed(W, OUT, IN)));
-  const branch = (name: string) => {
-    const g = createGraph(name);
-    g.output.push(createValueInfo(`${name}_y`, DataType.FLOAT, [2, OUT]));
-    g.node.push(
-      createNode({
-        opType: 'MatMul',
-        name: `/${name}/model/fc/MatMul`,
-        inputs: ['x', 'onnx::MatMul_1'],
-        outputs: [`${name}_y`],
-      }),
-    );
-    return g;
-  };
-  graph.node.push(
-    createNode({
-      opType: 'If',
-      name: 'if',
-      inputs: ['flag'],
-      outputs: ['y'],
-      attributes: [
-        graphAttribute('then_branch', branch('with_past')),
-        graphAttribute('else_branch', branch('no_past')),
-      ],
-    }),
-  );
-  return createModel({ graph });
-}
-
 describe('modules read inside If subgraphs', () => {
   it('get a branch in every subgraph, fed by the same top-level inputs', async () => {
-    const { model, branches } = await injectAdapterBranches(branchedModel(), [
-      { module: 'model.fc', kind: 'lora' },
-    ]);
+    const { model, branches } = await injectAdapterBranches(
+      branchedModel('flag', 2, transposed(W, OUT, IN), IN, OUT),
+      [{ module: 'model.fc', kind: 'lora' }],
+    );
     expect(branches[0]?.location.uses).toHaveLength(2);
     const lora = { a: values(2 * IN, 20), b: values(OUT * 2, 21), r: 2, s: 1 };
     const x2 = X.subarray(0, 2 * IN);

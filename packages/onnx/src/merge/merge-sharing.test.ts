@@ -3,13 +3,13 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { isOnnxError } from '../errors.js';
 import { loadBase } from '../golden.test.helper.js';
+import { branchedModel } from '../graph/branched-model.test.helper.js';
 import {
   createGraph,
   createModel,
   createNode,
   createTensor,
   createValueInfo,
-  graphAttribute,
   intAttribute,
 } from '../graph/builders.js';
 import { ModelIndex } from '../graph/model-index.js';
@@ -209,48 +209,9 @@ describe('FLOAT16 weights behind a Cast', () => {
   });
 });
 
-/** An optimum-style merged decoder in miniature: both If branches read one top-level weight. */
-function branchedModel(): ModelProto {
-  const graph = createGraph('branched');
-  graph.input.push(
-    createValueInfo('use_cache_branch', DataType.BOOL, []),
-    createValueInfo('x', DataType.FLOAT, [1, 2]),
-  );
-  graph.output.push(createValueInfo('y', DataType.FLOAT, [1, 2]));
-  graph.initializer.push(
-    createTensor('onnx::MatMul_1', DataType.FLOAT, [2, 2], new Float32Array([1, 2, 3, 4])),
-  );
-  const branch = (name: string) => {
-    const g = createGraph(name);
-    g.output.push(createValueInfo(`${name}_y`, DataType.FLOAT, [1, 2]));
-    g.node.push(
-      createNode({
-        opType: 'MatMul',
-        name: `/${name}/model/fc/MatMul`,
-        inputs: ['x', 'onnx::MatMul_1'],
-        outputs: [`${name}_y`],
-      }),
-    );
-    return g;
-  };
-  graph.node.push(
-    createNode({
-      opType: 'If',
-      name: 'optimum::if',
-      inputs: ['use_cache_branch'],
-      outputs: ['y'],
-      attributes: [
-        graphAttribute('then_branch', branch('with_past')),
-        graphAttribute('else_branch', branch('no_past')),
-      ],
-    }),
-  );
-  return createModel({ graph });
-}
-
 describe('weights read inside If subgraphs', () => {
   it('finds the uses in both branches and merges the shared top-level initializer once', async () => {
-    const model = branchedModel();
+    const model = branchedModel('use_cache_branch', 1, new Float32Array([1, 2, 3, 4]), 2, 2);
     const [result] = await mergeIntoModel(model, [
       { module: 'model.fc', delta: new Float32Array([1, 0, 0, -1]) },
     ]);
@@ -272,7 +233,7 @@ describe('weights read inside If subgraphs', () => {
   });
 
   it('copies for one branch only when only that scope is targeted, cloning nothing else', async () => {
-    const model = branchedModel();
+    const model = branchedModel('use_cache_branch', 1, new Float32Array([1, 2, 3, 4]), 2, 2);
     const [result] = await mergeIntoModel(model, [
       { module: 'with_past.model.fc', delta: new Float32Array([1, 0, 0, -1]) },
     ]);
