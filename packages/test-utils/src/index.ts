@@ -28,3 +28,4 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** The project's tolerances: logits within 1e-4 absolute, merged weights within 1e-5. */
 export const TOLERANCE = { logits: 1e-4, weights: 1e-5 } as const;
+export { generatedOnnxCases, goldenOnnxCases, type OnnxCase, onnxCases } from './onnx-cases.js';

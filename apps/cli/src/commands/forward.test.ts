@@ -1,11 +1,10 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixturePath, maxAbsDiff, TOLERANCE } from '@peftjs/test-utils';
+import { fixturePath, maxAbsDiff, onnxCases, TOLERANCE } from '@peftjs/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../run-cli.test-helper.js';
 import { float32, readSafetensorsFile } from './fixture-cases.test.helper.js';
-import { onnxCases } from './onnx-cases.test.helper.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'peftjs-cli-forward-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

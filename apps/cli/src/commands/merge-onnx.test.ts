@@ -8,11 +8,10 @@ import {
   readTensorFile,
   tensorToFloat32,
 } from '@peftjs/runtime-node';
-import { fixturePath, maxAbsDiff, TOLERANCE } from '@peftjs/test-utils';
+import { fixturePath, maxAbsDiff, onnxCases, TOLERANCE } from '@peftjs/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../run-cli.test-helper.js';
 import { float32, readSafetensorsFile } from './fixture-cases.test.helper.js';
-import { onnxCases } from './onnx-cases.test.helper.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'peftjs-cli-merge-onnx-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
