@@ -131,7 +131,8 @@ export async function readWholeFile(path: string): Promise<Uint8Array> {
     let done = 0;
     while (done < size) {
       const { bytesRead } = await handle.read(out, done, Math.min(READ_CHUNK, size - done), done);
-      if (bytesRead === 0) throw new Error(`file shrank to ${done} bytes while reading`);
+      if (bytesRead === 0)
+        throw new Error(`the file was ${size} bytes when opened but ended after ${done} while reading`);
       done += bytesRead;
     }
     return out;
