@@ -134,6 +134,20 @@ describe('openAdapter reads every saved key form', () => {
     expect(maxAbsDiff(asLora, exact)).toBeLessThan(1e-6);
   });
 
+  it('finds the generated .bin twins (LoRA, IA3, Conv1D, DoRA, f16)', () => {
+    const names = readdirSync(fixturePath('generated', 'bin'));
+    expect(names.length).toBeGreaterThanOrEqual(6);
+    for (const name of [
+      'opt-lora-f32',
+      'opt-ia3',
+      'gpt2-lora-conv1d',
+      'llama-lora-bf16-dora',
+      'llama-lora-f16',
+    ]) {
+      expect(names).toContain(name);
+    }
+  });
+
   it.each(readdirSync(fixturePath('generated', 'bin')).sort())(
     '%s: adapter_model.bin reads like its .safetensors twin',
     async (name) => {
