@@ -26,6 +26,10 @@ function toleranceOf(c: DynamicCase): number {
 }
 
 describe('dynamic mode on every golden and generated ONNX case', () => {
+  it('finds every golden (11) and generated (25) ONNX export', () => {
+    expect(dynamicCases().length).toBe(36);
+  });
+
   for (const c of dynamicCases()) {
     it(`${c.id}: the adapter fed at run time gives PEFT's logits; disabled gives the base model's own`, async () => {
       const adapter = await openFixtureAdapter(c.adapter);
