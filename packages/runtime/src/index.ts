@@ -28,6 +28,27 @@ export {
   type DynamicModelInputs,
 } from './dynamic/build-adapter-feeds.js';
 export { dynamicTargets } from './dynamic/dynamic-targets.js';
+export type { DecoderModel, FinishReason } from './generation/batch-decoder.js';
+export {
+  CausalLM,
+  type CausalLMParts,
+  type GenerateOptions,
+  type GenerationChunk,
+  type GenerationPrompt,
+  type GenerationResult,
+} from './generation/causal-lm.js';
+export {
+  DEFAULT_MAX_NEW_TOKENS,
+  type GenerationOptions,
+  newTokenBudget,
+  type ResolvedGeneration,
+  resolveGeneration,
+} from './generation/generation-config.js';
+export { CacheLayout } from './generation/kv-cache.js';
+export { type ModelConfig, parseModelConfig } from './generation/model-config.js';
+export { ONNX_SUBFOLDER, readTextModelFiles, type TextModelFiles } from './generation/model-folder.js';
+export { type ChatMessage, type ChatTemplateOptions, TextTokenizer } from './generation/text-tokenizer.js';
+export { type Random, seededRandom } from './generation/token-sampler.js';
 export { AdapterError, type AdapterErrorCode, type AdapterErrorOptions, isAdapterError } from './errors.js';
 export { type FileAccess, type FileSource, memoryFiles, readAllBytes, readAllText } from './file-access.js';
 export { type AdapterSummary, inspectAdapter, type ModuleSummary } from './inspect-adapter.js';
@@ -65,6 +86,7 @@ export type {
 } from './session/backend.js';
 export type { SessionMode } from './session/engine.js';
 export { DEFAULT_SESSION_CACHE } from './session/merged-engine.js';
+export type { InputMetadata } from './session/run-feeds.js';
 export type { OnnxModelBytes } from './session/session-model.js';
 export { tensorToFloat32 } from './session/tensor-values.js';
 export {

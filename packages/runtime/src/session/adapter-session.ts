@@ -11,7 +11,7 @@ import type { RunState, SessionEngine, SessionMode } from './engine.js';
 import { createEngine } from './engine-factory.js';
 import { buildMergedModel } from './merged-engine.js';
 import type { AdapterPlan } from './plan-adapter.js';
-import { inputNamesOf, normalizeFeeds } from './run-feeds.js';
+import { type InputMetadata, inputMetadataOf, inputNamesOf, normalizeFeeds } from './run-feeds.js';
 import { type KnownWeight, type OnnxModelBytes, SessionModel } from './session-model.js';
 
 /** Options of {@link AdapterSession.create}. */
@@ -108,6 +108,11 @@ export class AdapterSession {
   /** The inputs `run` needs (the base model's graph inputs). */
   get inputNames(): string[] {
     return inputNamesOf(this.model.proto);
+  }
+
+  /** Element type and shape of each input `run` needs, as the graph declares them. */
+  get inputMetadata(): InputMetadata[] {
+    return inputMetadataOf(this.model.proto);
   }
 
   /** The outputs `run` returns (the base model's graph outputs). */

@@ -1,4 +1,4 @@
-import type { ModelProto } from '@peftjs/onnx';
+import { DataType, type ModelProto } from '@peftjs/onnx';
 import { AdapterError } from '../errors.js';
 import type { Backend, BackendTensor, TensorData, TensorMap, TensorType } from './backend.js';
 
@@ -9,6 +9,45 @@ import type { Backend, BackendTensor, TensorData, TensorMap, TensorType } from '
 export function inputNamesOf(model: ModelProto): string[] {
   const initializers = new Set(model.graph.initializer.map((t) => t.name));
   return model.graph.input.map((i) => i.name).filter((n) => !initializers.has(n));
+}
+
+/** A graph input's element type and shape (a dimension is a size, a symbolic name, or undefined when unknown). */
+export interface InputMetadata {
+  readonly name: string;
+  /** onnxruntime's type name (`'float32'`, `'int64'`, …), or `'unknown'`. */
+  readonly type: TensorType | 'bfloat16' | 'unknown';
+  readonly dims: readonly (number | string | undefined)[] | undefined;
+}
+
+const TYPE_NAMES: Readonly<Record<number, InputMetadata['type']>> = {
+  [DataType.FLOAT]: 'float32',
+  [DataType.FLOAT16]: 'float16',
+  [DataType.BFLOAT16]: 'bfloat16',
+  [DataType.DOUBLE]: 'float64',
+  [DataType.INT8]: 'int8',
+  [DataType.UINT8]: 'uint8',
+  [DataType.INT16]: 'int16',
+  [DataType.UINT16]: 'uint16',
+  [DataType.INT32]: 'int32',
+  [DataType.UINT32]: 'uint32',
+  [DataType.INT64]: 'int64',
+  [DataType.UINT64]: 'uint64',
+  [DataType.BOOL]: 'bool',
+};
+
+/** Types and shapes of the inputs a caller feeds, in graph order. @internal */
+export function inputMetadataOf(model: ModelProto): InputMetadata[] {
+  const names = new Set(inputNamesOf(model));
+  return model.graph.input
+    .filter((i) => names.has(i.name))
+    .map((i) => {
+      const tensor = i.type?.tensorType;
+      return {
+        name: i.name,
+        type: (tensor === undefined ? undefined : TYPE_NAMES[tensor.elemType]) ?? 'unknown',
+        dims: tensor?.shape?.dim.map((d) => d.dimValue ?? d.dimParam),
+      };
+    });
 }
 
 /**
