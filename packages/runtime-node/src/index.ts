@@ -12,6 +12,7 @@ export {
   type DirectoryWriterOptions,
 } from './directory-writer.js';
 export { loadAdapter, openBaseCheckpoint, type SaveAdapterOptions, saveAdapter } from './load-adapter.js';
+export { type LoadCausalLMOptions, loadCausalLM } from './load-causal-lm.js';
 export { type MergeToDirectoryOptions, mergeAdapterToDirectory } from './merge-adapter-to-directory.js';
 export {
   type MergeToOnnxOptions,
