@@ -83,6 +83,19 @@ function toCompute(g: BranchGraph, plan: UsePlan, value: string, label: string):
 }
 
 /**
+ * Whether a use takes its low-rank term as one more Gemm, `y ← Gemm(low, B, C = y)`: a Gemm reads and writes 2-D
+ * values, so its output — and the bias Add or IA³ Mul after it — is `[rows, out]`, a valid C. That is one node
+ * for the up-projection and the sum (instead of MatMul + Add), as the same float32 sum `y + low·B`. Not for
+ * DoRA (its factor scales y first), lora_bias (an extra term) or operators computing in FLOAT16/BFLOAT16 (C
+ * would need a Cast).
+ */
+function addsByGemm(use: UsePlan, target: AdapterBranchTarget): boolean {
+  return (
+    use.use.node.opType === 'Gemm' && !target.dora && !target.loraBias && use.computeType === DataType.FLOAT
+  );
+}
+
+/**
  * Adds a low-rank branch (LoRA, DoRA, lora_bias; linear or embedding):
  * `y ← g ⊙ y_pre + ((x·A₂) masked to the row's slot)·B₂ (+ bias_slot)`, with `A₂ = A` reshaped `[in, slots·R]`
  * and `B₂ = B` reshaped `[slots·R, out]`. @internal
@@ -123,6 +136,10 @@ export function emitLowRank(
     const rows = g.rowIndex(use.graph, rowsOf, embedding ? 1 : 0);
     const low = embedding ? op('Gather', [a2, rowsOf]) : op('MatMul', [toFloat(g, use, rowsOf, label), a2]);
     const masked = op('Where', [op('Equal', [rows.mask, columnSlot]), low, g.float(0)]);
+    if (addsByGemm(use, target)) {
+      rewriteOutput(g, use, state, state.post, label, (y) => ({ op: 'Gemm', inputs: [masked, b2, y] }));
+      continue;
+    }
     let delta = op('MatMul', [masked, b2]);
     if (bias) delta = op('Add', [delta, op('Gather', [bias, rows.vector])]);
     // DoRA scales x·W, not the bias: before the bias Add, or, for a Gemm holding C, y·g + C·(1 − g) — either
@@ -145,7 +162,8 @@ export function emitLowRank(
 /**
  * The uniform variant of {@link emitLowRank}: one adapter set for every row, so
  * `y ← g ⊙ y_pre + (x·A)·B (+ bias)` with `A` `[in, R]`, `B` `[R, out]`, `g` and `bias` `[out]` (embeddings:
- * `Gather(A, ids)·B`). MatMul broadcasts over leading dimensions, so no reshapes are needed. @internal
+ * `Gather(A, ids)·B`). MatMul broadcasts over leading dimensions, so no reshapes are needed; on a Gemm the branch
+ * is two nodes, `Gemm(x·A, B, y)`. @internal
  */
 function emitLowRankUniform(
   g: BranchGraph,
@@ -168,6 +186,10 @@ function emitLowRankUniform(
     const embedding = use.use.op === 'Gather';
     const rowsOf = (embedding ? node.input[1] : node.input[0]) as string;
     const low = embedding ? op('Gather', [A, rowsOf]) : op('MatMul', [toFloat(g, use, rowsOf, label), A]);
+    if (addsByGemm(use, target)) {
+      rewriteOutput(g, use, state, state.post, label, (y) => ({ op: 'Gemm', inputs: [low, B, y] }));
+      continue;
+    }
     let delta = op('MatMul', [low, B]);
     if (bias) delta = op('Add', [delta, bias]);
     const gemmC = state.pre === undefined ? node.input[2] : undefined;

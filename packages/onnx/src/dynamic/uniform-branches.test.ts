@@ -134,6 +134,44 @@ describe("injectAdapterBranches({ rows: 'uniform' })", () => {
     expect(identity).toEqual(yBase);
   });
 
+  it('adds the term to a Gemm export as Gemm(x·A, B, C = y): 2 nodes, bit for bit as the per-row variant', async () => {
+    const base = gemmModel(IN, OUT, W, BIAS);
+    const input = { x: f32(X, [BATCH, SEQ, IN]) };
+    const { uniform, yPerRow, yUniform } = await bothVariants(
+      base,
+      { module: 'fc', kind: 'lora' },
+      input,
+      IN,
+      OUT,
+    );
+    const added = uniform.model.graph.node.filter((n) => n.name.startsWith('peft_dynamic/lora.0/'));
+    expect(added.map((n) => n.opType)).toEqual(['MatMul', 'Gemm']);
+    expect(yUniform).toEqual(yPerRow);
+    // y = x·Wᵀ + b + Σ s·(x·Aᵀ)·Bᵀ over both terms (PEFT's layout: A [r, in], B [out, r]), in float64
+    const yBase = await runModel(base, input);
+    for (let row = 0; row < BATCH * SEQ; row++) {
+      for (let o = 0; o < OUT; o++) {
+        let delta = 0;
+        for (const { a, b, r, s } of TERMS) {
+          for (let k = 0; k < r; k++) {
+            let low = 0;
+            for (let i = 0; i < IN; i++) low += (X[row * IN + i] as number) * (a[k * IN + i] as number);
+            delta += s * low * (b[o * r + k] as number);
+          }
+        }
+        const at = row * OUT + o;
+        expect(yUniform[at]).toBeCloseTo((yBase[at] as number) + delta, 5);
+      }
+    }
+    // R = 0 (disabled): the Gemm's C comes through bit for bit
+    const off = await runModel(uniform.model, {
+      ...input,
+      'lora.0.A': f32(new Float32Array(0), [IN, 0]),
+      'lora.0.B': f32(new Float32Array(0), [0, OUT]),
+    });
+    expect(off).toEqual(yBase);
+  });
+
   it('embeds as Gather(Aᵀ, ids)·B, equal to the per-row variant', async () => {
     const V = 7;
     const D = 4;
