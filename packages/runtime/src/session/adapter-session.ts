@@ -294,7 +294,8 @@ export class AdapterSession {
     }
     const plan = await this.engine.prepareRun(state, batchSize);
     try {
-      return await plan.session.run({ ...inputs, ...plan.feeds });
+      // Object.assign, not a spread: spreading dozens of adapter feeds into a literal costs tens of µs per run
+      return await plan.session.run(Object.assign(inputs, plan.feeds));
     } finally {
       plan.done();
     }
