@@ -5,12 +5,12 @@ import {
   createAdapterSession,
   onnxruntimeNodeBackend,
   readTensorFile,
-  type SessionMode,
   writeFloat32TensorFile,
 } from '@peftjs/runtime-node';
 import { existingDirectory, optionalInteger, parseFlags, required } from '../args.js';
 import { bytes, num, table } from '../format.js';
 import { type Command, UsageError } from '../io.js';
+import { adapterList, modeFlag } from './adapter-flags.js';
 
 const usage = `usage: peftjs forward --onnx <model.onnx> --inputs <in.safetensors> --out <out.safetensors>
                       [--adapter [name=]<dir>]... [--set-adapter <name>[,<name>...]] [--disable-adapters]
@@ -32,36 +32,6 @@ Each --adapter is loaded as transformers' load_adapter() does: the last one load
   --threads <n>          onnxruntime threads per operator (default: one per core)
   --overwrite            replace --out if it exists
   --json                 print one JSON object instead of the summary`;
-
-/** `[name=]dir` → name and folder (the name defaults to transformers' "default"). */
-function adapterFlag(value: string): { name: string | undefined; dir: string } {
-  const eq = value.indexOf('=');
-  // `name=dir`, unless the whole value is an existing folder whose name contains '='
-  if (eq > 0 && !existsSync(value)) return { name: value.slice(0, eq), dir: value.slice(eq + 1) };
-  return { name: undefined, dir: value };
-}
-
-/** The adapters to load, named; unnamed ones are allowed only alone. */
-function adapterList(values: readonly string[]): { name: string; dir: string }[] {
-  const list = values.map(adapterFlag);
-  if (list.length > 1 && list.some((a) => a.name === undefined)) {
-    throw new UsageError('name every --adapter (name=<dir>) when loading several');
-  }
-  const out = list.map(({ name, dir }) => ({
-    name: name ?? 'default',
-    dir: existingDirectory(dir, '--adapter folder'),
-  }));
-  const names = out.map((a) => a.name);
-  const twice = names.find((n, i) => names.indexOf(n) !== i);
-  if (twice !== undefined) throw new UsageError(`--adapter name '${twice}' is given twice`);
-  return out;
-}
-
-function modeFlag(value: unknown): SessionMode {
-  if (value === undefined) return 'merged';
-  if (value === 'merged' || value === 'dynamic') return value;
-  throw new UsageError(`--mode must be merged or dynamic, got '${String(value)}'`);
-}
 
 function existingFile(path: string, what: string): string {
   let ok = false;
@@ -101,7 +71,7 @@ export const forward: Command = {
     const inputs = existingFile(required(values, 'inputs'), '--inputs file');
     const out = required(values, 'out');
     const adapters = adapterList((values.adapter as string[] | undefined) ?? []);
-    const mode = modeFlag(values.mode);
+    const mode = modeFlag(values.mode, 'merged');
     const base =
       values.base === undefined ? undefined : existingDirectory(String(values.base), '--base folder');
     const threads = optionalInteger(values, 'threads', 1);
