@@ -66,6 +66,8 @@ export class AdapterSession {
   private readonly registry = new AdapterRegistry<AdapterPlan>();
   private readonly owned = new Set<Adapter>();
   private model: SessionModel;
+  /** The model's input names, computed once per model (every run checks its feeds against them). */
+  private inputs: readonly string[] | undefined;
   private engine: SessionEngine;
   private closed = false;
 
@@ -107,7 +109,8 @@ export class AdapterSession {
 
   /** The inputs `run` needs (the base model's graph inputs). */
   get inputNames(): string[] {
-    return inputNamesOf(this.model.proto);
+    this.inputs ??= inputNamesOf(this.model.proto);
+    return [...this.inputs];
   }
 
   /** Element type and shape of each input `run` needs, as the graph declares them. */
@@ -286,9 +289,10 @@ export class AdapterSession {
    */
   async run(feeds: Readonly<Record<string, BackendTensor>>, options: RunOptions = {}): Promise<TensorMap> {
     this.checkOpen();
-    const inputs = normalizeFeeds(feeds, this.inputNames, this.backend);
+    this.inputs ??= inputNamesOf(this.model.proto);
+    const inputs = normalizeFeeds(feeds, this.inputs, this.backend);
     const state = this.runState(false);
-    const batchSize = batchSizeOf(inputs, this.inputNames);
+    const batchSize = batchSizeOf(inputs, this.inputs);
     if (options.adapterNames !== undefined) {
       state.perRow = this.perRow(options.adapterNames, batchSize, state.active.length > 0);
     }
@@ -346,6 +350,7 @@ export class AdapterSession {
     const removed = this.registry.clear();
     await this.engine.release();
     this.model = SessionModel.open(merged, this.options.base, known);
+    this.inputs = undefined;
     this.engine = createEngine(this.mode, this.model, this.backend, this.options.cacheSize);
     await this.dispose(removed, false);
   }
