@@ -28,6 +28,8 @@ export {
   type DynamicModelInputs,
 } from './dynamic/build-adapter-feeds.js';
 export { dynamicTargets } from './dynamic/dynamic-targets.js';
+export { AdapterError, type AdapterErrorCode, type AdapterErrorOptions, isAdapterError } from './errors.js';
+export { type FileAccess, type FileSource, memoryFiles, readAllBytes, readAllText } from './file-access.js';
 export type { DecoderModel, FinishReason } from './generation/batch-decoder.js';
 export {
   CausalLM,
@@ -49,8 +51,6 @@ export { type ModelConfig, parseModelConfig } from './generation/model-config.js
 export { ONNX_SUBFOLDER, readTextModelFiles, type TextModelFiles } from './generation/model-folder.js';
 export { type ChatMessage, type ChatTemplateOptions, TextTokenizer } from './generation/text-tokenizer.js';
 export { type Random, seededRandom } from './generation/token-sampler.js';
-export { AdapterError, type AdapterErrorCode, type AdapterErrorOptions, isAdapterError } from './errors.js';
-export { type FileAccess, type FileSource, memoryFiles, readAllBytes, readAllText } from './file-access.js';
 export { type AdapterSummary, inspectAdapter, type ModuleSummary } from './inspect-adapter.js';
 export { createMemoryWriter, type MemoryWriter } from './memory-writer.js';
 export {
