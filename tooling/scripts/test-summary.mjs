@@ -8,7 +8,7 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const rows = [];
-for (const group of ['packages', 'apps', 'tooling']) {
+for (const group of ['packages', 'apps', 'tooling', 'examples']) {
   if (!existsSync(group)) continue;
   for (const name of readdirSync(group).sort()) {
     const file = join(group, name, 'test-results.json');
