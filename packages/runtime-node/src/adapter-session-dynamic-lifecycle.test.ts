@@ -15,9 +15,13 @@ const ia3Dir = join(cases, 'opt-ia3', 'adapter');
 /** onnxruntime, counting created and released backend sessions. */
 function countingBackend() {
   const counts = { created: 0, released: 0 };
+  const made = { tensors: 0 };
   const backend: Backend = {
     name: ort.name,
-    tensor: (type, data, dims) => ort.tensor(type, data, dims),
+    tensor: (type, data, dims) => {
+      made.tensors++;
+      return ort.tensor(type, data, dims);
+    },
     createSession: async (model, options) => {
       counts.created++;
       const session = await ort.createSession(model, options);
@@ -34,10 +38,42 @@ function countingBackend() {
       };
     },
   };
-  return { backend, counts };
+  return { backend, counts, made };
 }
 
 describe('dynamic session lifecycle', () => {
+  it('keeps the feeds of recently used adapter sets: switching back builds no tensor', async () => {
+    const { backend, made } = countingBackend();
+    const session = await createAdapterSession({
+      model: join(opt, 'model.onnx'),
+      base: opt,
+      backend,
+      mode: 'dynamic',
+    });
+    try {
+      const feeds = await readFeeds(join(opt, 'inputs.safetensors'), backend);
+      await session.loadAdapter(basicDir, 'basic');
+      await session.loadAdapter(ia3Dir, 'ia3');
+      const first = new Map<string, Float32Array>();
+      for (const name of ['basic', 'ia3']) {
+        session.setAdapter(name);
+        first.set(name, logitsOf(await session.run(feeds)));
+      }
+      // a run without a switch: only the caller's feeds are handed to the backend
+      let before = made.tensors;
+      await session.run(feeds);
+      const perRun = made.tensors - before;
+      before = made.tensors;
+      for (const name of ['basic', 'ia3', 'basic', 'ia3']) {
+        session.setAdapter(name);
+        expect(logitsOf(await session.run(feeds))).toEqual(first.get(name));
+      }
+      expect(made.tensors - before).toBe(4 * perRun);
+    } finally {
+      await session.close();
+    }
+  });
+
   it('deleteAdapter rebuilds for the adapters left; the old backend session is released', async () => {
     const { backend, counts } = countingBackend();
     const session = await createAdapterSession({

@@ -30,8 +30,11 @@ interface Loaded {
   readonly key: readonly AdapterPlan[];
   readonly loaded: readonly RegistryEntry<AdapterPlan>[];
   readonly variants: Map<AdapterRows, Variant>;
-  /** The uniform variant's feeds of the last active set (they do not depend on the batch size). */
-  uniformFeeds?: { readonly active: readonly AdapterPlan[]; readonly feeds: Promise<TensorMap> };
+  /**
+   * The uniform variant's feeds of the {@link FEED_SETS} most recently used active sets, least recent first (they
+   * do not depend on the batch size; switching back to one costs nothing).
+   */
+  readonly uniformFeeds: { readonly active: readonly AdapterPlan[]; readonly feeds: Promise<TensorMap> }[];
   users: number;
   evicted: boolean;
 }
@@ -47,6 +50,9 @@ const sameList = (a: readonly AdapterPlan[], b: readonly AdapterPlan[]) =>
  * model.
  * @internal
  */
+/** Active sets whose feeds a dynamic session keeps ready (each holds its adapters' A/B tensors once more). */
+export const FEED_SETS = 4;
+
 export class DynamicEngine implements SessionEngine {
   readonly mode = 'dynamic' as const;
   private current: Loaded | undefined;
@@ -70,6 +76,7 @@ export class DynamicEngine implements SessionEngine {
         variants: new Map(),
         users: 0,
         evicted: false,
+        uniformFeeds: [],
       };
       this.current = entry;
     }
@@ -96,16 +103,20 @@ export class DynamicEngine implements SessionEngine {
       const { session, injected } = await ready;
       if (injected !== undefined && rows === 'uniform') {
         const active = state.active.map((e) => e.prepared);
-        let cached = used.uniformFeeds;
-        if (cached === undefined || !sameList(cached.active, active)) {
+        const list = used.uniformFeeds;
+        const at = list.findIndex((c) => sameList(c.active, active));
+        let cached = at >= 0 ? list.splice(at, 1)[0] : undefined;
+        if (cached === undefined) {
           const made = this.buildFeeds(injected, { adapters: state.active.map((e) => e.adapter) }, batchSize);
-          cached = { active, feeds: made };
-          used.uniformFeeds = cached;
-          const mine = cached;
+          const mine = { active, feeds: made };
+          cached = mine;
           made.catch(() => {
-            if (used.uniformFeeds === mine) delete used.uniformFeeds;
+            const i = list.indexOf(mine);
+            if (i >= 0) list.splice(i, 1);
           });
         }
+        list.push(cached);
+        if (list.length > FEED_SETS) list.shift();
         return { session, feeds: await cached.feeds, done };
       }
       if (injected === undefined) return { session, feeds: {}, done };
