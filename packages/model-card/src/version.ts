@@ -1,0 +1,9 @@
+/** The version of `@peftjs/model-card` (kept equal to its package.json by a test). */
+export const PACKAGE_VERSION = '0.0.0';
+
+/**
+ * The entry written under `### Framework versions` by default, where PEFT writes `PEFT <version>`.
+ *
+ * @defaultValue `peftjs <PACKAGE_VERSION>`
+ */
+export const DEFAULT_FRAMEWORK: string = `peftjs ${PACKAGE_VERSION}`;
