@@ -50,7 +50,7 @@ export { CacheLayout } from './generation/kv-cache.js';
 export { type ModelConfig, parseModelConfig } from './generation/model-config.js';
 export { ONNX_SUBFOLDER, readTextModelFiles, type TextModelFiles } from './generation/model-folder.js';
 export { type ChatMessage, type ChatTemplateOptions, TextTokenizer } from './generation/text-tokenizer.js';
-export { type Random, seededRandom } from './generation/token-sampler.js';
+export type { Random } from './generation/token-sampler.js';
 export { type AdapterSummary, inspectAdapter, type ModuleSummary } from './inspect-adapter.js';
 export { createMemoryWriter, type MemoryWriter } from './memory-writer.js';
 export {

@@ -1,3 +1,4 @@
+import { createSeededRandom, deriveSeed } from '@peftjs/kernels';
 import { AdapterError } from '../errors.js';
 import { type AdapterSession, BASE_ADAPTER_NAME } from '../session/adapter-session.js';
 import { BatchDecoder, type DecoderModel, type FinishReason } from './batch-decoder.js';
@@ -6,7 +7,7 @@ import { IncrementalText } from './incremental-text.js';
 import { CacheLayout } from './kv-cache.js';
 import type { ModelConfig } from './model-config.js';
 import type { ChatMessage, ChatTemplateOptions, TextTokenizer } from './text-tokenizer.js';
-import { type Random, seededRandom } from './token-sampler.js';
+import type { Random } from './token-sampler.js';
 
 /**
  * What to generate from: a text prompt, a conversation (rendered with the chat template), or token ids — with,
@@ -163,7 +164,10 @@ export class CausalLM {
     const width = Math.max(...ids.map((p) => p.length));
     const budgets = ids.map((p) => this.budgetOf(p.length, newTokenBudget(settings, width)));
     const seed = settings.seed ?? Math.floor(Math.random() * 0x1_0000_0000);
-    const random: Random[] = ids.map((_, r) => seededRandom(seed + r * 0x9e3779b1));
+    // row 0 draws what a prompt alone draws; other rows get their own streams
+    const random: Random[] = ids.map((_, r) =>
+      createSeededRandom(r === 0 ? seed : deriveSeed(seed, `row ${r}`)),
+    );
     const decoder = new BatchDecoder(this.model, {
       prompts: ids,
       budgets,

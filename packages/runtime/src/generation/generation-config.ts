@@ -78,7 +78,7 @@ function checkOptions(o: ResolvedGeneration): void {
   check(o.topP > 0 && o.topP <= 1, 'topP', o.topP, 'in (0, 1]');
   check(o.minP === undefined || (o.minP >= 0 && o.minP <= 1), 'minP', o.minP, 'in [0, 1]');
   check(o.repetitionPenalty > 0, 'repetitionPenalty', o.repetitionPenalty, 'a number > 0');
-  check(o.seed === undefined || Number.isInteger(o.seed), 'seed', o.seed, 'an integer');
+  check(o.seed === undefined || Number.isSafeInteger(o.seed), 'seed', o.seed, 'a safe integer');
   check(
     o.stop.every((s) => typeof s === 'string' && s.length > 0),
     'stop',

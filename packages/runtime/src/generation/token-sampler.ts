@@ -1,3 +1,4 @@
+import type { RandomSource } from '@peftjs/kernels';
 import type { ResolvedGeneration } from './generation-config.js';
 import {
   applyMinNewTokens,
@@ -10,45 +11,8 @@ import {
   softmax,
 } from './logits-processors.js';
 
-/** A source of uniform numbers in [0, 1). */
-export type Random = () => number;
-
-/**
- * A seeded pseudo-random generator (xoshiro128**, seeded through splitmix32): the same seed gives the same
- * numbers on every platform.
- *
- * @param seed - any integer
- * @returns numbers uniform in [0, 1)
- */
-export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  const splitmix = (): number => {
-    state = (state + 0x9e3779b9) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  let a = splitmix();
-  let b = splitmix();
-  let c = splitmix();
-  let d = splitmix();
-  return () => {
-    const result = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
-    const t = b << 9;
-    c ^= a;
-    d ^= b;
-    b ^= c;
-    a ^= d;
-    c ^= t;
-    d = rotl(d, 11);
-    return result / 0x1_0000_0000;
-  };
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
-}
+/** A source of uniform numbers in [0, 1) (`@peftjs/kernels`' seeded xoshiro128** when a seed is given). */
+export type Random = RandomSource;
 
 /**
  * Picks one row's next token as transformers' `generate` does: repetition penalty and minimum length, then
