@@ -146,6 +146,8 @@ function applyPeftCard(card: ModelCard, options: ModelCardOptions): ModelCard {
   const pipelineTag = Object.hasOwn(PIPELINE_TAGS, task) ? PIPELINE_TAGS[task] : undefined;
   if (pipelineTag !== undefined && !pyTruthy(current('pipeline_tag'))) set('pipeline_tag', pipelineTag);
   if (options.baseModel !== undefined) set('base_model', options.baseModel);
+  // PEFT's quantization block ("The following `bitsandbytes` quantization config…") is guarded by
+  // hasattr(<config dict>, "quantization_config"), which is never true: PEFT 0.21 never writes it.
   // Keys the card did not have come after its own, in ModelCardData's attribute order.
   for (const key of MODEL_CARD_DATA_KEYS) if (added.has(key)) defineEntry(metadata, key, added.get(key)!);
 

@@ -19,7 +19,7 @@ export function isBlankOrEnd(ch: string): boolean {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: this lists the control characters YAML allows.
 const NON_PRINTABLE = /[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
-/** Reads YAML text one character at a time, tracking PyYAML's line and column (the BOM takes no column). */
+/** Reads YAML text one character at a time, tracking PyYAML's line and column (the BOM takes no column). @internal */
 export class YamlCursor {
   pos = 0;
   line = 0;

@@ -26,7 +26,7 @@ const ESCAPE_REPLACEMENTS: Record<string, string> = {
   '\u2029': 'P',
 };
 
-/** The writing half of PyYAML's `Emitter`: output, column, and the whitespace / indention flags. */
+/** The writing half of PyYAML's `Emitter`: output, column, and the whitespace / indention flags. @internal */
 export class EmitterState {
   out = '';
   column = 0;
@@ -41,12 +41,14 @@ export class EmitterState {
    */
   constructor(readonly lineBreak: string) {}
 
+  /** `increase_indent`: pushes the indent; the first level is 0 (block) or 2 (flow), then +2 unless indentless. */
   increaseIndent(flow: boolean, indentless = false): void {
     this.indents.push(this.indent);
     if (this.indent === undefined) this.indent = flow ? YAML_INDENT : 0;
     else if (!indentless) this.indent += YAML_INDENT;
   }
 
+  /** Restores the indent pushed by {@link EmitterState.increaseIndent}. */
   popIndent(): void {
     this.indent = this.indents.pop();
   }
@@ -56,6 +58,7 @@ export class EmitterState {
     this.column += length;
   }
 
+  /** `write_indicator`: an indicator (`-`, `:`, `?`, a quote), after a space where one is needed. */
   writeIndicator(indicator: string, needWhitespace: boolean, whitespace = false, indention = false): void {
     const data = this.whitespace || !needWhitespace ? indicator : ` ${indicator}`;
     this.whitespace = whitespace;
@@ -63,6 +66,7 @@ export class EmitterState {
     this.write(data);
   }
 
+  /** `write_indent`: a line break unless at the indentation already, then spaces up to it. */
   writeIndent(): void {
     const indent = this.indent ?? 0;
     if (!this.indention || this.column > indent || (this.column === indent && !this.whitespace)) {
@@ -74,6 +78,7 @@ export class EmitterState {
     }
   }
 
+  /** `write_line_break`: the configured line break, or `data` (a `\x85`/`\u2028`/`\u2029` kept from a scalar). */
   writeLineBreak(data?: string): void {
     this.whitespace = true;
     this.indention = true;
@@ -91,6 +96,7 @@ export class EmitterState {
     this.writeIndent();
   }
 
+  /** `write_plain`: a plain scalar (its code points), folded at spaces past the width when `split`. */
   writePlain(text: string[], split: boolean): void {
     if (text.length === 0) return;
     if (!this.whitespace) this.write(' ');
@@ -128,6 +134,7 @@ export class EmitterState {
     }
   }
 
+  /** `write_single_quoted`: `'` doubled, line breaks as empty lines, folded at spaces past the width. */
   writeSingleQuoted(text: string[], split: boolean): void {
     this.writeIndicator("'", true);
     let spaces = false;
@@ -165,6 +172,7 @@ export class EmitterState {
     this.writeIndicator("'", false);
   }
 
+  /** `write_double_quoted`: escapes for what cannot be written as is, `\` line continuations past the width. */
   writeDoubleQuoted(text: string[], split: boolean): void {
     this.writeIndicator('"', true);
     let start = 0;
