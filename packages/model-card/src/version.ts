@@ -1,4 +1,7 @@
-/** The version of `@peftjs/model-card` (kept equal to its package.json by a test). */
+/**
+ * The version of `@peftjs/model-card`: `pnpm version-packages` (changesets) rewrites it with package.json's; a test
+ * checks they agree.
+ */
 export const PACKAGE_VERSION = '0.0.0';
 
 /**
