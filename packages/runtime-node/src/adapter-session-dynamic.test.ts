@@ -256,14 +256,21 @@ describe('one adapter per batch row (PEFT adapter_names)', () => {
     },
   );
 
-  it('merged mode refuses adapterNames: per-row adapters need dynamic mode', async () => {
+  it('merged mode runs one adapter for every row without changing the active one; mixed rows need dynamic', async () => {
     const session = await createAdapterSession({ model: join(opt, 'model.onnx'), base: opt, backend: ort });
     try {
       await session.loadAdapter(ADAPTERS.basic, 'basic');
       const feeds = await readFeeds(join(opt, 'inputs.safetensors'), ort);
       await expect(session.run(feeds, { adapterNames: ['basic', '__base__'] })).rejects.toThrow(
-        /needs mode 'dynamic'/,
+        /need mode 'dynamic'/,
       );
+      const adapter = logitsOf(await session.run(feeds));
+      session.disableAdapters();
+      const base = logitsOf(await session.run(feeds));
+      session.enableAdapters();
+      expect(logitsOf(await session.run(feeds, { adapterNames: ['__base__', '__base__'] }))).toEqual(base);
+      expect(session.activeAdapters()).toEqual(['basic']);
+      expect(logitsOf(await session.run(feeds))).toEqual(adapter);
     } finally {
       await session.close();
     }

@@ -11,7 +11,7 @@ import type { Random } from './token-sampler.js';
 
 /**
  * What to generate from: a text prompt, a conversation (rendered with the chat template), or token ids — with,
- * optionally, the adapter this prompt runs with (dynamic mode; `"__base__"` for none).
+ * optionally, the adapter this prompt runs with (`"__base__"` for none).
  */
 export type GenerationPrompt =
   | string
@@ -67,7 +67,8 @@ export interface CausalLMParts {
 
 /**
  * Text generation with a decoder-only model and its adapters: tokenizer, chat template, KV cache, greedy or
- * sampled decoding with transformers' settings, batches with padding and per-prompt adapters. Adapters are
+ * sampled decoding with transformers' settings, batches with padding and per-prompt adapters (dynamic mode: one
+ * batch; merged mode: one batch per adapter, one after another). Adapters are
  * managed on `session` (`loadAdapter`, `setAdapter`, `disableAdapters`, …); each step runs with the session's
  * active adapters unless prompts name their own.
  *
@@ -139,8 +140,7 @@ export class CausalLM {
    * @param prompts - one or more prompts (a batch, padded on the left)
    * @param options - generation settings (defaults from `generation_config.json`)
    * @returns chunks of every prompt, in decoding order; each prompt's last chunk has `finishReason`
-   * @throws {AdapterError} `INVALID_ARGUMENT` (bad settings, per-prompt adapters in merged mode, a prompt longer
-   *   than the model's positions), `UNKNOWN_ADAPTER`, `ABORTED`, `BACKEND_FAILED`
+   * @throws {AdapterError} `INVALID_ARGUMENT` (bad settings, a prompt longer than the model's positions), `UNKNOWN_ADAPTER`, `ABORTED`, `BACKEND_FAILED`
    */
   stream(
     prompts: GenerationPrompt | readonly GenerationPrompt[],
@@ -168,37 +168,57 @@ export class CausalLM {
     const random: Random[] = ids.map((_, r) =>
       createSeededRandom(r === 0 ? seed : deriveSeed(seed, `row ${r}`)),
     );
-    const decoder = new BatchDecoder(this.model, {
-      prompts: ids,
-      budgets,
-      settings,
-      random,
-      adapterNames: this.rowAdapters(list),
-      signal: options.signal,
-    });
+    const names = this.rowAdapters(list);
     const texts = ids.map(() => new IncrementalText((t) => this.tokenizer.decode(t), settings.stop));
-    const reported = ids.map((_, r) => decoder.finished[r] !== undefined);
-    for (let r = 0; r < ids.length; r++) {
-      const reason = decoder.finished[r];
-      if (reason !== undefined) yield { index: r, text: '', tokenIds: [], finishReason: reason };
-    }
-    while (!decoder.done) {
-      const tokens = await decoder.step();
-      for (let r = 0; r < tokens.length; r++) {
-        const token = tokens[r];
-        if (token === undefined || reported[r]) continue;
-        const text = texts[r] as IncrementalText;
-        const delta = text.push([token]);
-        if (delta.stopped) decoder.finish(r, 'stop');
-        const reason = decoder.finished[r];
-        if (reason === undefined) {
-          yield { index: r, text: delta.text, tokenIds: [token] };
-        } else {
-          reported[r] = true;
-          yield { index: r, text: delta.text + text.flush(), tokenIds: [token], finishReason: reason };
+    for (const rows of this.batches(names, ids.length)) {
+      const decoder = new BatchDecoder(this.model, {
+        prompts: rows.map((r) => ids[r] as number[]),
+        budgets: rows.map((r) => budgets[r] as number),
+        settings,
+        random: rows.map((r) => random[r] as Random),
+        adapterNames: names === undefined ? undefined : rows.map((r) => names[r] as string),
+        signal: options.signal,
+      });
+      const reported = rows.map((_, k) => decoder.finished[k] !== undefined);
+      for (const [k, r] of rows.entries()) {
+        const reason = decoder.finished[k];
+        if (reason !== undefined) yield { index: r, text: '', tokenIds: [], finishReason: reason };
+      }
+      while (!decoder.done) {
+        const tokens = await decoder.step();
+        for (const [k, r] of rows.entries()) {
+          const token = tokens[k];
+          if (token === undefined || reported[k]) continue;
+          const text = texts[r] as IncrementalText;
+          const delta = text.push([token]);
+          if (delta.stopped) decoder.finish(k, 'stop');
+          const reason = decoder.finished[k];
+          if (reason === undefined) {
+            yield { index: r, text: delta.text, tokenIds: [token] };
+          } else {
+            reported[k] = true;
+            yield { index: r, text: delta.text + text.flush(), tokenIds: [token], finishReason: reason };
+          }
         }
       }
     }
+  }
+
+  /**
+   * The batches to decode, as prompt indices: all prompts at once, except per-prompt adapters in merged mode,
+   * which runs one adapter per run: one batch per adapter, one after another.
+   */
+  private batches(names: readonly string[] | undefined, count: number): number[][] {
+    const all = Array.from({ length: count }, (_, r) => r);
+    if (names === undefined || this.session.mode === 'dynamic') return [all];
+    const groups = new Map<string, number[]>();
+    for (const r of all) {
+      const name = names[r] as string;
+      const group = groups.get(name) ?? [];
+      group.push(r);
+      groups.set(name, group);
+    }
+    return [...groups.values()];
   }
 
   /**

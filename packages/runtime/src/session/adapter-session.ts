@@ -35,8 +35,9 @@ export interface AdapterSessionOptions {
 /** Options of {@link AdapterSession.run}. */
 export interface RunOptions {
   /**
-   * Dynamic mode: the adapter of each batch row (PEFT's `adapter_names=[...]`), `"__base__"` for the base model;
-   * one name per row of the feeds. Ignored rows-wise when adapters are disabled (every row gets the base model).
+   * The adapter of each batch row (PEFT's `adapter_names=[...]`), `"__base__"` for the base model; one name per row
+   * of the feeds. Ignored when adapters are disabled (every row gets the base model). Merged mode takes one name
+   * for every row (a run with that adapter, the active ones unchanged); different names per row need dynamic mode.
    */
   readonly adapterNames?: readonly string[];
 }
@@ -278,10 +279,11 @@ export class AdapterSession {
    * Runs the model with the active adapters (the base model when disabled or none is loaded).
    *
    * @param feeds - one tensor per input name (`{ type, data, dims }`, e.g. `backend.tensor('int64', ids, [1, n])`)
-   * @param options - dynamic mode: `adapterNames`, one adapter per batch row (`"__base__"`: none)
+   * @param options - `adapterNames`, one adapter per batch row (`"__base__"`: none; merged mode: the same for every
+   *   row, run without changing the active adapters)
    * @returns every output by name
-   * @throws {AdapterError} `INVALID_ARGUMENT` (missing or unknown inputs; `adapterNames` in merged mode or not one
-   *   per row), `UNKNOWN_ADAPTER`, `BACKEND_FAILED`, `SESSION_CLOSED`
+   * @throws {AdapterError} `INVALID_ARGUMENT` (missing or unknown inputs; `adapterNames` not one per row, or
+   *   different per row in merged mode), `UNKNOWN_ADAPTER`, `BACKEND_FAILED`, `SESSION_CLOSED`
    * @example
    * ```ts
    * const { logits } = await session.run(feeds, { adapterNames: ['fr', '__base__', 'de'] }); // dynamic mode
@@ -294,7 +296,9 @@ export class AdapterSession {
     const state = this.runState(false);
     const batchSize = batchSizeOf(inputs, this.inputs);
     if (options.adapterNames !== undefined) {
-      state.perRow = this.perRow(options.adapterNames, batchSize, state.active.length > 0);
+      const rows = this.perRow(options.adapterNames, batchSize, state.active.length > 0);
+      if (this.mode === 'dynamic') state.perRow = rows;
+      else state.active = sameForEveryRow(rows, options.adapterNames);
     }
     const plan = await this.engine.prepareRun(state, batchSize);
     try {
@@ -322,12 +326,6 @@ export class AdapterSession {
     batchSize: number,
     enabled: boolean,
   ): RegistryEntry<AdapterPlan>[][] {
-    if (this.mode !== 'dynamic') {
-      throw new AdapterError(
-        'INVALID_ARGUMENT',
-        "adapterNames (one adapter per batch row) needs mode 'dynamic'; this session runs in mode 'merged'",
-      );
-    }
     if (!Array.isArray(names) || names.length !== batchSize) {
       throw new AdapterError(
         'INVALID_ARGUMENT',
@@ -365,6 +363,21 @@ export class AdapterSession {
   private checkOpen(): void {
     if (this.closed) throw new AdapterError('SESSION_CLOSED', 'the adapter session was closed');
   }
+}
+
+/** Merged mode runs one adapter set per run: the rows' common set, or an error when rows differ. */
+function sameForEveryRow(
+  rows: readonly RegistryEntry<AdapterPlan>[][],
+  names: readonly string[],
+): RegistryEntry<AdapterPlan>[] {
+  const first = rows[0] ?? [];
+  if (rows.some((r) => r.length !== first.length || r[0] !== first[0])) {
+    throw new AdapterError(
+      'INVALID_ARGUMENT',
+      `adapterNames with different adapters per row (${[...new Set(names)].join(', ')}) need mode 'dynamic'; this session runs in mode 'merged' (one adapter set per run)`,
+    );
+  }
+  return first;
 }
 
 /** Rows of a run: the first dimension of `input_ids`, else of the first input that has one (1 for scalars). */
