@@ -42,6 +42,18 @@ function int64(session: AdapterSession, rows: readonly (readonly number[])[]): B
   return session.backend.tensor('int64', data, [rows.length, width]);
 }
 
+/**
+ * Row `r`'s logits at its last position, as float32. Only that row is converted: a prefill (or a run without
+ * cache) returns logits for every position, and copying all of them each step would dominate long prompts.
+ */
+function lastRow(logits: BackendTensor, r: number, seq: number, vocab: number): Float32Array {
+  const { data } = logits;
+  if (!ArrayBuffer.isView(data)) return tensorToFloat32(logits); // throws: string tensors have no logits
+  const start = (r * seq + seq - 1) * vocab;
+  if (data instanceof Float32Array) return data.subarray(start, start + vocab);
+  return tensorToFloat32({ type: logits.type, dims: [vocab], data: data.subarray(start, start + vocab) });
+}
+
 /** transformers' positions: the running count of attended tokens minus one (1 on padding). */
 function positionsOf(mask: readonly number[]): number[] {
   let seen = 0;
@@ -148,21 +160,25 @@ export class BatchDecoder {
         `logits have dims [${logits.dims.join(', ')}]; expected [${this.sequences.length}, ${length}, vocab]`,
       );
     }
-    const values = tensorToFloat32(logits);
     const { settings, budgets, random } = this.request;
     return this.sequences.map((sequence, r) => {
       const reason = this.finished[r];
-      const row = values.subarray((r * seq + seq - 1) * vocab, (r * seq + seq) * vocab);
       const generated = this.generated[r] as number[];
       const token =
         reason === undefined
-          ? pickToken(row, sequence, generated.length, settings, random[r] as Random)
+          ? pickToken(
+              lastRow(logits, r, seq, vocab),
+              sequence,
+              generated.length,
+              settings,
+              random[r] as Random,
+            )
           : settings.padTokenId;
       sequence.push(token);
       (this.mask[r] as number[]).push(1);
       if (reason !== undefined) return undefined;
       generated.push(token);
-      if (settings.eosTokenIds.includes(token) && generated.length >= settings.minNewTokens) {
+      if (settings.eosTokenIds.includes(token)) {
         this.finished[r] = 'eos';
       } else if (generated.length >= (budgets[r] ?? 0)) {
         this.finished[r] = 'length';
