@@ -30,7 +30,7 @@ export {
 export { dynamicTargets } from './dynamic/dynamic-targets.js';
 export { AdapterError, type AdapterErrorCode, type AdapterErrorOptions, isAdapterError } from './errors.js';
 export { type FileAccess, type FileSource, memoryFiles, readAllBytes, readAllText } from './file-access.js';
-export type { DecoderModel, FinishReason } from './generation/batch-decoder.js';
+export type { FinishReason } from './generation/batch-decoder.js';
 export {
   CausalLM,
   type CausalLMParts,

@@ -111,6 +111,10 @@ describe('parseModelConfig', () => {
 
   it('says what is missing', () => {
     expect(() => parseModelConfig({ model_type: 'x', n_head: 2 })).toThrow(/layer count/);
+    expect(() => parseModelConfig({ model_type: 'x', n_layer: 2, n_head: 2 })).toThrow(
+      /model_type "x"\) lacks the hidden size/,
+    );
+    expect(parseModelConfig({ n_layer: 2, n_head: 2, head_dim: 16 }).headDim).toBe(16);
     expect(() => parseModelConfig([1])).toThrow(/JSON object/);
   });
 });

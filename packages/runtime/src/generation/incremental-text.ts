@@ -48,9 +48,9 @@ export class IncrementalText {
   push(tokens: readonly number[]): TextDelta {
     if (this.stoppedAt !== undefined) return { text: '', stopped: true };
     this.ids.push(...tokens);
-    const before = this.full.length;
     this.full = this.decode(this.ids);
-    const stopAt = this.findStop(Math.max(0, Math.min(before, this.emitted) - this.holdBack));
+    // a stop string cannot start in text already returned: that text ended holdBack characters before the end
+    const stopAt = this.findStop(Math.max(0, this.emitted - this.holdBack));
     if (stopAt !== undefined) {
       this.stoppedAt = stopAt;
       return { text: this.take(stopAt), stopped: true };

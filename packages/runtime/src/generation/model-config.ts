@@ -82,12 +82,15 @@ export function parseModelConfig(json: unknown): ModelConfig {
   ]);
   const heads = firstInt(c, ['num_attention_heads', 'n_head', 'num_heads', 'n_heads']);
   const hidden = firstInt(c, ['hidden_size', 'n_embd', 'd_model', 'dim']);
+  const headSize =
+    firstInt(c, ['head_dim']) ??
+    (hidden !== undefined && heads !== undefined ? Math.floor(hidden / heads) : undefined);
   const missing = [
     layers === undefined ? 'the layer count (num_hidden_layers / n_layer)' : '',
     heads === undefined ? 'the attention heads (num_attention_heads / n_head)' : '',
-    hidden === undefined && c.head_dim === undefined ? 'the hidden size (hidden_size / n_embd)' : '',
+    heads !== undefined && headSize === undefined ? 'the hidden size (hidden_size / n_embd) or head_dim' : '',
   ].filter((m) => m !== '');
-  if (layers === undefined || heads === undefined || missing.length > 0) {
+  if (layers === undefined || heads === undefined || headSize === undefined) {
     throw new AdapterError(
       'INVALID_FILE',
       `config.json (model_type ${JSON.stringify(c.model_type)}) lacks ${missing.join(', ')}`,
@@ -95,12 +98,11 @@ export function parseModelConfig(json: unknown): ModelConfig {
   }
   const multiQuery = c.multi_query === true && c.new_decoder_architecture !== true ? 1 : undefined;
   const kvHeads = firstInt(c, ['num_key_value_heads', 'n_head_kv', 'num_kv_heads']) ?? multiQuery ?? heads;
-  const headDim = firstInt(c, ['head_dim']) ?? Math.floor((hidden as number) / heads);
   return {
     modelType: typeof c.model_type === 'string' ? c.model_type : 'unknown',
     layers,
     kvHeads,
-    headDim,
+    headDim: headSize,
     vocabSize: firstInt(c, ['vocab_size', 'n_vocab']) ?? 0,
     eosTokenIds: tokenIdList(c.eos_token_id),
     bosTokenId: optionalId(c.bos_token_id),
